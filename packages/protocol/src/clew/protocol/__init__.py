@@ -1,0 +1,1 @@
+"""clew.protocol: placeholder."""
