@@ -1,0 +1,71 @@
+"""GraphQL over HTTP, sans-IO: the rules both the clew server and the clew client apply.
+
+Requests:
+    `GraphQLRequest` holds the four parameters. Build it from a JSON POST body
+    (`GraphQLRequest.from_json`, or `from_mapping` for a body decoded elsewhere), from GET query
+    parameters (`from_query_params`), or from a batch (`parse_json_body(allow_batch=True)`);
+    write it with `to_json_body()` / `to_query_params()`. Invalid requests raise `RequestError`
+    carrying the status code, message and headers of the reply (400, 405 + ``Allow``, 406, 413,
+    415). `check_request_method` and `ensure_operation_allowed_for_method` enforce POST/GET and
+    "no mutations over GET".
+
+Media types:
+    `MediaType` names them. `check_post_content_type` validates a request's Content-Type (UTF-8
+    only); `negotiate_response_media_type` picks the reply type from Accept (q-values, wildcards,
+    order; no header means `application/graphql-response+json`; None means answer 406);
+    `accepts_html` spots browser navigation for an explorer page; `parse_media_type` splits a
+    header value.
+
+Responses:
+    `response_status` maps a result to its status code under `StatusRules` (the current draft's
+    400/200 by default, `StatusRules.draft_2026()` for 422/294), given the `FailureKind` that
+    stopped a request without data. Clients validate bodies with `GraphQLResponse.from_json`
+    (`ResponseFormatError` when malformed) after checking `is_graphql_response(status, type)`.
+
+Uploads (graphql-multipart-request-spec):
+    Servers call `parse_multipart_request(operations, map, files)` (or `apply_file_map` on
+    decoded fields); clients call `build_multipart_request(request, is_file)`. Both are generic
+    over the file type.
+"""
+
+from __future__ import annotations
+
+from ._errors import RequestError, ResponseFormatError
+from ._media import (
+    MediaType,
+    accepts_html,
+    check_post_content_type,
+    negotiate_response_media_type,
+    parse_media_type,
+)
+from ._multipart import apply_file_map, build_multipart_request, parse_multipart_request
+from ._request import (
+    GraphQLRequest,
+    check_request_method,
+    ensure_operation_allowed_for_method,
+    parse_json_body,
+)
+from ._response import GraphQLResponse, is_graphql_response
+from ._status import FailureKind, StatusRules, response_status
+
+__all__ = [
+    "FailureKind",
+    "GraphQLRequest",
+    "GraphQLResponse",
+    "MediaType",
+    "RequestError",
+    "ResponseFormatError",
+    "StatusRules",
+    "accepts_html",
+    "apply_file_map",
+    "build_multipart_request",
+    "check_post_content_type",
+    "check_request_method",
+    "ensure_operation_allowed_for_method",
+    "is_graphql_response",
+    "negotiate_response_media_type",
+    "parse_json_body",
+    "parse_media_type",
+    "parse_multipart_request",
+    "response_status",
+]

@@ -1,0 +1,195 @@
+"""A GraphQL-over-HTTP request: its parameters, read from a JSON body or a query string, and back.
+
+The spec's request rules live here: `query` is a required string; `operationName` a string;
+`variables` and `extensions` maps; null means absent; unknown parameters are ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import cast, final
+
+from clew.protocol._codec import JSONDecodeFailure, describe, dumps, loads_object
+from clew.protocol._types import JSONObject, JSONValue
+
+from ._errors import RequestError
+from ._json import loads_value
+
+__all__ = [
+    "GraphQLRequest",
+    "check_request_method",
+    "ensure_operation_allowed_for_method",
+    "parse_json_body",
+]
+
+#: Methods that must not change state (RFC 9110 §9.2.1), so they must not run mutations.
+_SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+
+def _optional_object(obj: Mapping[str, object], name: str) -> JSONObject | None:
+    value = obj.get(name)
+    if value is None or isinstance(value, dict):
+        return cast("JSONObject | None", value)
+    raise RequestError(400, f"The {name!r} parameter must be a JSON object, got {describe(value)}")
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GraphQLRequest:
+    """The four parameters of a GraphQL-over-HTTP request, already validated."""
+
+    #: The GraphQL document's source text; it need not parse to be a well-formed request.
+    query: str
+    #: Which operation of the document to run; None lets the document decide.
+    operation_name: str | None = None
+    #: Values for the operation's variables.
+    variables: JSONObject | None = None
+    #: Implementation-defined additions (persisted queries, tracing, ...).
+    extensions: JSONObject | None = None
+
+    @classmethod
+    def from_mapping(cls, obj: object) -> GraphQLRequest:
+        """Validate a decoded JSON body; `RequestError` (400) names the offending parameter.
+
+        Servers that decode JSON themselves (orjson) call this; unknown keys are ignored and
+        a null value counts as absent.
+        """
+        if not isinstance(obj, dict):
+            raise RequestError(400, f"The request body must be a JSON object, got {describe(obj)}")
+        params = cast("Mapping[str, object]", obj)
+        query = params.get("query")
+        if query is None:
+            raise RequestError(400, "The 'query' parameter is required")
+        if not isinstance(query, str):
+            raise RequestError(
+                400, f"The 'query' parameter must be a string, got {describe(query)}"
+            )
+        operation_name = params.get("operationName")
+        if operation_name is not None and not isinstance(operation_name, str):
+            raise RequestError(
+                400,
+                f"The 'operationName' parameter must be a string, got {describe(operation_name)}",
+            )
+        return cls(
+            query=query,
+            operation_name=operation_name,
+            variables=_optional_object(params, "variables"),
+            extensions=_optional_object(params, "extensions"),
+        )
+
+    @classmethod
+    def from_json(cls, body: bytes | str) -> GraphQLRequest:
+        """Decode and validate an `application/json` POST body (UTF-8 assumed)."""
+        try:
+            obj = loads_object(body, "The request body")
+        except JSONDecodeFailure as exc:
+            raise RequestError(400, str(exc)) from None
+        return cls.from_mapping(obj)
+
+    @classmethod
+    def from_query_params(cls, params: Mapping[str, str]) -> GraphQLRequest:
+        """Read a GET request's urlencoded parameters (already decoded into `params`).
+
+        `variables` and `extensions` are JSON texts; for them and for `operationName` an empty
+        string means absent (so ``operationName=null`` names an operation called "null").
+        """
+        query = params.get("query")
+        if query is None:
+            raise RequestError(400, "The 'query' parameter is required")
+        return cls(
+            query=query,
+            operation_name=params.get("operationName") or None,
+            variables=_json_param(params, "variables"),
+            extensions=_json_param(params, "extensions"),
+        )
+
+    def to_json_body(self) -> JSONObject:
+        """The JSON POST body, with only the parameters that are present."""
+        body: JSONObject = {"query": self.query}
+        if self.operation_name is not None:
+            body["operationName"] = self.operation_name
+        if self.variables is not None:
+            body["variables"] = self.variables
+        if self.extensions is not None:
+            body["extensions"] = self.extensions
+        return body
+
+    def to_query_params(self) -> dict[str, str]:
+        """GET query parameters (to be urlencoded), with maps as compact JSON text."""
+        params = {"query": self.query}
+        if self.operation_name is not None:
+            params["operationName"] = self.operation_name
+        if self.variables is not None:
+            params["variables"] = dumps(self.variables)
+        if self.extensions is not None:
+            params["extensions"] = dumps(self.extensions)
+        return params
+
+
+def _json_param(params: Mapping[str, str], name: str) -> JSONObject | None:
+    text = params.get(name)
+    if not text:
+        return None
+    try:
+        value = loads_value(text, f"The {name!r} parameter")
+    except JSONDecodeFailure as exc:
+        raise RequestError(400, str(exc)) from None
+    return _optional_object({name: value}, name)
+
+
+def parse_json_body(
+    body: bytes | str, *, allow_batch: bool = False
+) -> GraphQLRequest | list[GraphQLRequest]:
+    """Decode a JSON POST body: one request or, with `allow_batch`, a non-empty array of them.
+
+    Batching is not part of the GraphQL-over-HTTP spec; servers opt in.
+    """
+    try:
+        value = loads_value(body, "The request body")
+    except JSONDecodeFailure as exc:
+        raise RequestError(400, str(exc)) from None
+    return _requests_from_value(value, allow_batch=allow_batch, what="The request body")
+
+
+def _requests_from_value(
+    value: JSONValue, *, allow_batch: bool, what: str
+) -> GraphQLRequest | list[GraphQLRequest]:
+    if not isinstance(value, list):
+        return GraphQLRequest.from_mapping(value)
+    if not allow_batch:
+        raise RequestError(400, f"{what} must be a JSON object; batched requests are not enabled")
+    if not value:
+        raise RequestError(400, f"{what} must not be an empty array")
+    requests: list[GraphQLRequest] = []
+    for index, item in enumerate(value):
+        try:
+            requests.append(GraphQLRequest.from_mapping(item))
+        except RequestError as exc:
+            raise RequestError(exc.status_code, f"Operation {index}: {exc.message}") from None
+    return requests
+
+
+def check_request_method(method: str, *, allow_get: bool = True) -> None:
+    """Refuse methods the endpoint does not serve with 405 and the `Allow` header it needs."""
+    allowed = ("GET", "POST") if allow_get else ("POST",)
+    if method.upper() not in allowed:
+        raise RequestError(
+            405,
+            f"Method {method.upper()} is not allowed; use {' or '.join(allowed)}",
+            headers={"Allow": ", ".join(allowed)},
+        )
+
+
+def ensure_operation_allowed_for_method(method: str, operation_type: str) -> None:
+    """Refuse a mutation over GET (or HEAD) with 405 and ``Allow: POST``; the spec's MUST.
+
+    `operation_type` is the selected operation's kind (``"query"``, ``"mutation"``,
+    ``"subscription"``), as graphql-core's `OperationType.value` gives it.
+    """
+    if method.upper() in _SAFE_METHODS and operation_type == "mutation":
+        raise RequestError(
+            405,
+            f"Mutations cannot be executed over {method.upper()}; use POST",
+            headers={"Allow": "POST"},
+        )
