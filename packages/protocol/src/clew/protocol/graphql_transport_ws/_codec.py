@@ -1,0 +1,109 @@
+"""The wire boundary of graphql-transport-ws: strict `parse` and its inverse `serialize`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeAlias, assert_never
+
+from clew.protocol._codec import JSONDecodeFailure, describe, dumps, loads_object
+from clew.protocol._codes import CloseCode
+from clew.protocol._errors import LocalProtocolError, RemoteProtocolError
+from clew.protocol._types import JSONObject, JSONValue
+from clew.protocol._validate import check_errors, check_id, check_object, check_subscribe_payload
+
+from .messages import (
+    Complete,
+    ConnectionAck,
+    ConnectionInit,
+    Error,
+    Message,
+    MessageType,
+    Next,
+    Ping,
+    Pong,
+    Subscribe,
+)
+
+__all__ = ["Dumps", "parse", "serialize"]
+
+#: A JSON encoder: takes a JSON value, returns its text. Hosts may pass a faster one (orjson).
+Dumps: TypeAlias = Callable[[JSONValue], str]
+
+
+def _build(raw: JSONObject) -> Message:
+    """Check the decoded object against the protocol and build its message."""
+    kind = raw.get("type")
+    if not kind:
+        raise LocalProtocolError("Message is missing the 'type' property")
+    if not isinstance(kind, str):
+        raise LocalProtocolError(
+            f"Message expects the 'type' property to be a string, but got {describe(kind)}"
+        )
+    payload = raw.get("payload")
+    match kind:
+        case MessageType.CONNECTION_INIT:
+            return ConnectionInit(payload=_optional_object(payload, kind))
+        case MessageType.CONNECTION_ACK:
+            return ConnectionAck(payload=_optional_object(payload, kind))
+        case MessageType.PING:
+            return Ping(payload=_optional_object(payload, kind))
+        case MessageType.PONG:
+            return Pong(payload=_optional_object(payload, kind))
+        case MessageType.SUBSCRIBE:
+            return Subscribe(
+                id=check_id(raw.get("id"), kind), payload=check_subscribe_payload(payload, kind)
+            )
+        case MessageType.NEXT:
+            result = check_object(payload, kind)
+            return Next(id=check_id(raw.get("id"), kind), payload=result)  # type: ignore[arg-type]
+        case MessageType.ERROR:
+            return Error(id=check_id(raw.get("id"), kind), payload=check_errors(payload, kind))
+        case MessageType.COMPLETE:
+            return Complete(id=check_id(raw.get("id"), kind))
+        case _:
+            raise LocalProtocolError(f"Invalid message 'type' property \"{kind}\"")
+
+
+def _optional_object(payload: JSONValue, kind: str) -> JSONObject | None:
+    if payload is not None and not isinstance(payload, dict):
+        raise LocalProtocolError(
+            f"\"{kind}\" message expects the 'payload' property to be an object or null, "
+            f"but got {describe(payload)}"
+        )
+    return payload
+
+
+def parse(data: str | bytes | bytearray | memoryview) -> Message:
+    """Decode one text frame into its message.
+
+    Raises `RemoteProtocolError` with close code 4400 and graphql-ws' wording for anything
+    that is not a valid graphql-transport-ws message. Which side may send it is the
+    connection's business, not the parser's.
+    """
+    try:
+        return _build(loads_object(data))
+    except JSONDecodeFailure as exc:
+        raise RemoteProtocolError(str(exc), CloseCode.BAD_REQUEST) from None
+    except LocalProtocolError as exc:
+        raise exc._as_remote() from None
+
+
+def serialize(message: Message, dumps: Dumps = dumps) -> str:
+    """Encode `message` as one text frame; `parse(serialize(m)) == m` for every message."""
+    match message:
+        case Next(id=operation_id, payload=result):
+            # The hot path: one encoder call for the result, no intermediate dict.
+            return f'{{"id":{dumps(operation_id)},"type":"next","payload":{dumps(result)}}}'  # type: ignore[arg-type]
+        case ConnectionInit() | ConnectionAck() | Ping() | Pong():
+            if message.payload is None:
+                return f'{{"type":"{message.type}"}}'
+            return f'{{"type":"{message.type}","payload":{dumps(message.payload)}}}'
+        case Subscribe(id=operation_id, payload=request) | Error(id=operation_id, payload=request):
+            return (
+                f'{{"id":{dumps(operation_id)},"type":"{message.type}",'
+                f'"payload":{dumps(request)}}}'  # type: ignore[arg-type]
+            )
+        case Complete(id=operation_id):
+            return f'{{"id":{dumps(operation_id)},"type":"complete"}}'
+        case _:
+            assert_never(message)
