@@ -48,28 +48,30 @@ def _check_map(file_map: JSONValue, max_files: int | None) -> dict[str, list[str
     return checked
 
 
+def _child(node: object, key: str, path: str) -> object:
+    if isinstance(node, dict) and key in node:
+        return node[key]
+    if isinstance(node, list) and key.isascii() and key.isdigit() and int(key) < len(node):
+        return node[int(key)]
+    raise RequestError(400, f"File path {path!r} does not exist in 'operations'")
+
+
 def _place(operations: JSONValue, path: str, file: object, *, batched: bool) -> None:
     """Replace the null at `path` inside `operations` by `file`, or explain why it cannot."""
-    keys = path.split(".")
+    *keys, last = path.split(".")
     prefix = 2 if batched else 1
-    if len(keys) <= prefix or keys[prefix - 1] != "variables":
+    if len(keys) < prefix or keys[prefix - 1] != "variables":
         where = "<index>.variables" if batched else "variables"
         raise RequestError(400, f"File path {path!r} must point inside {where!r}")
-    node: object = operations
-    for depth, key in enumerate(keys):
-        last = depth == len(keys) - 1
-        if isinstance(node, dict) and key in node:
-            container: dict[str, object] | list[object] = node
-            slot: str | int = key
-        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
-            container, slot = node, int(key)
-        else:
-            raise RequestError(400, f"File path {path!r} does not exist in 'operations'")
-        if last:
-            if container[slot] is not None:  # type: ignore[index]
-                raise RequestError(400, f"File path {path!r} must hold null in 'operations'")
-            container[slot] = file  # type: ignore[index]
-        node = container[slot]  # type: ignore[index]
+    parent: object = operations
+    for key in keys:
+        parent = _child(parent, key, path)
+    if _child(parent, last, path) is not None:
+        raise RequestError(400, f"File path {path!r} must hold null in 'operations'")
+    if isinstance(parent, dict):
+        parent[last] = file
+    else:
+        cast("list[object]", parent)[int(last)] = file
 
 
 def apply_file_map(

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import cast, final
 
-from clew.protocol._codec import JSONDecodeFailure, describe, dumps, loads_object
+from clew.protocol._codec import JSONDecodeFailure, describe, dumps
 from clew.protocol._types import JSONObject, JSONValue
 
 from ._errors import RequestError
@@ -82,7 +82,7 @@ class GraphQLRequest:
     def from_json(cls, body: bytes | str) -> GraphQLRequest:
         """Decode and validate an `application/json` POST body (UTF-8 assumed)."""
         try:
-            obj = loads_object(body, "The request body")
+            obj = loads_value(body, "The request body")
         except JSONDecodeFailure as exc:
             raise RequestError(400, str(exc)) from None
         return cls.from_mapping(obj)

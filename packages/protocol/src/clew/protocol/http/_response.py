@@ -6,10 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import cast, final
 
-from clew.protocol._codec import JSONDecodeFailure, describe, dumps, loads_object
+from clew.protocol._codec import JSONDecodeFailure, describe, dumps
 from clew.protocol._types import FormattedError, FormattedExecutionResult, JSONObject, JSONValue
 
 from ._errors import ResponseFormatError
+from ._json import loads_value
 from ._media import MediaType, parse_media_type
 
 __all__ = ["GraphQLResponse", "is_graphql_response"]
@@ -113,7 +114,7 @@ class GraphQLResponse:
     def from_json(cls, body: bytes | str) -> GraphQLResponse:
         """Decode and validate a response body."""
         try:
-            obj = loads_object(body, "Response")
+            obj = loads_value(body, "Response")
         except JSONDecodeFailure as exc:
             raise ResponseFormatError(str(exc)) from None
         return cls.from_mapping(obj)
