@@ -119,7 +119,11 @@ function runOnce(transport, op, label, watcher) {
       if (line) print(line);
       resolve(lastData);
     };
-    const abort = () => finish({ id: label, event: 'aborted' });
+    const abort = () => {
+      // Stops graphql-ws from reconnecting for this operation (it does after a 1000 close).
+      unsubscribe();
+      finish({ id: label, event: 'aborted' });
+    };
     watcher.add(abort);
     const payload = { query: op.query };
     if (op.variables !== undefined) payload.variables = op.variables;
@@ -163,10 +167,11 @@ async function main() {
   const SocketClass = makeSocketClass((code, reason) => {
     print({ event: 'closed', code, reason });
     closeSeen();
-    // Let the library report the close to its operations first; abort whatever it leaves open.
+    // Let the library report the close to its operations first (it does so in promise
+    // callbacks, which run before this timer); abort whatever it leaves open.
     setTimeout(() => {
       for (const abort of [...pending]) abort();
-    }, 100);
+    }, 0);
   });
   const transport = makeTransport(url, protocol, scenario, SocketClass);
   const operations = scenario.operations ?? [];
@@ -183,14 +188,19 @@ async function main() {
     sleep(timeoutMs).then(() => true),
   ]);
   if (timedOut) print({ event: 'timeout' });
-  await transport.dispose();
+  try {
+    await transport.dispose();
+  } catch {
+    // graphql-ws rethrows the close that ended a failed connection; it was printed already.
+  }
   await Promise.race([closed, sleep(500)]);
   print({ done: true });
   process.exit(0);
 }
 
 main().catch((error) => {
-  print({ event: 'crash', message: error instanceof Error ? error.stack : String(error) });
+  const message = error instanceof Error ? error.stack : JSON.stringify(error);
+  print({ event: 'crash', message });
   print({ done: true });
   process.exit(0);
 });
