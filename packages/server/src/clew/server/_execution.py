@@ -1,0 +1,466 @@
+"""The execution engine: the one user of graphql-core, shared by the HTTP and WebSocket handlers.
+
+Parsing and validating dominate the cost of a small operation, so the engine does both once per
+distinct query text: a bounded LRU cache (one per engine, hence per schema) keeps the parsed
+document, its validation errors (failures are cached too), and a ready `PreparedOperation` for
+each operation name. A repeated query goes straight to execution.
+
+The seam the transports use (all of it; nothing else here is public)::
+
+    prepared = engine.prepare(query, operation_name)
+    if isinstance(prepared, PreparationFailure):
+        ...  # prepared.errors; prepared.stage says syntax / validation / operation
+    context = await engine.context_for(request_or_websocket, data)
+    if prepared.operation_type is OperationType.SUBSCRIPTION:
+        stream = await engine.subscribe(prepared, variables, context)
+        # a FormattedExecutionResult (errors only) when the stream could not be created;
+        # else a SubscriptionStream: `async for result in stream`, and `await stream.aclose()`
+        # (or cancel the task iterating it) to stop - that closes the resolver's generator.
+    else:
+        result = await engine.execute(prepared, variables, context)
+    frame_or_body = engine.encode(result)
+
+`engine.limits` carries the configured `Limits` for the transports to enforce.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Collection, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from inspect import isawaitable, signature
+from typing import TYPE_CHECKING, Literal, TypeAlias, cast, final
+
+import graphql.execution
+import orjson
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLSchema,
+    NoSchemaIntrospectionCustomRule,
+    OperationDefinitionNode,
+    OperationType,
+    create_source_event_stream,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql import execute as graphql_execute
+from graphql.execution import MiddlewareManager
+
+from clew.protocol._types import FormattedError, FormattedExecutionResult, JSONObject
+
+from ._errors import INTERNAL_ERROR_MESSAGE, format_error, is_unexpected
+from ._extensions import Extension, ExtensionList
+from ._limits import Limits, alias_limit_rule, depth_limit_rule
+from ._types import ContextValue, ErrorFormatter, QueryParser, RequestData, RootValue
+
+if TYPE_CHECKING:
+    from graphql.execution import Executor
+
+__all__ = [
+    "Engine",
+    "PreparationFailure",
+    "PreparationStage",
+    "PreparedOperation",
+    "SubscriptionStream",
+]
+
+#: Where preparing an operation failed: the GraphQL-over-HTTP spec answers 400 for `syntax`
+#: and 422 for the other two.
+PreparationStage: TypeAlias = Literal["syntax", "validation", "operation"]
+
+#: graphql-core 3.3 renamed `execution_context_class` to `executor_class` (and changed how a
+#: subscription's source stream is created); both generations are supported.
+_GRAPHQL_CORE_3_3 = "executor_class" in signature(graphql_execute).parameters
+_EXECUTOR: type | None = getattr(graphql.execution, "Executor", None)
+_EXECUTOR_KEYWORD = "executor_class" if _GRAPHQL_CORE_3_3 else "execution_context_class"
+
+#: Longer query texts are parsed every time rather than kept, so the cache's memory stays bounded.
+_MAX_CACHED_QUERY_CHARS = 100_000
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class PreparedOperation:
+    """A parsed, validated operation, ready to execute as often as needed."""
+
+    document: DocumentNode
+    #: The name to execute (None when the document holds a single anonymous operation).
+    operation_name: str | None
+    operation_type: OperationType
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class PreparationFailure:
+    """Why a query cannot run: its errors as they travel, and the stage that produced them."""
+
+    stage: PreparationStage
+    errors: list[FormattedError]
+
+
+@final
+@dataclass(frozen=True, slots=True, eq=False)
+class _Compiled:
+    # One cache entry: either a failure, or the document's operations by name (None too, when
+    # the document holds exactly one operation).
+    failure: PreparationFailure | None
+    operations: Mapping[str | None, PreparedOperation]
+
+
+class Engine:
+    """Prepares, executes and encodes operations for one schema, with its options and cache."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        *,
+        context_value: ContextValue = None,
+        root_value: RootValue = None,
+        query_parser: QueryParser | None = None,
+        validation_rules: Collection[type[ASTValidationRule]] = (),
+        debug: bool = False,
+        introspection: bool = True,
+        logger: str | logging.Logger | None = None,
+        error_formatter: ErrorFormatter | None = None,
+        execution_context_class: type | None = None,
+        extensions: ExtensionList = (),
+        middleware: Collection[object] | MiddlewareManager | None = None,
+        limits: Limits | None = None,
+        document_cache_size: int = 1024,
+    ) -> None:
+        self.schema = schema
+        self.debug = debug
+        self.introspection = introspection
+        self.limits = limits if limits is not None else Limits()
+        self.logger = (
+            logger
+            if isinstance(logger, logging.Logger)
+            else logging.getLogger(logger or "clew.server")
+        )
+        self._context_value = context_value
+        self._root_value = root_value
+        self._root_is_callable = callable(root_value)
+        self._parse: QueryParser = query_parser or self._default_parse
+        rules: list[type[ASTValidationRule]] = [
+            *specified_rules,
+            depth_limit_rule(self.limits.max_query_depth),
+            alias_limit_rule(self.limits.max_aliases),
+        ]
+        if not introspection:
+            rules.append(NoSchemaIntrospectionCustomRule)
+        rules.extend(validation_rules)
+        self._rules = tuple(rules)
+        self._error_formatter: ErrorFormatter = error_formatter or format_error
+        self._extensions = tuple(extensions)
+        if middleware is None or isinstance(middleware, MiddlewareManager):
+            self._middleware = middleware
+        else:
+            # Built once: the manager caches the wrapped resolvers across requests.
+            self._middleware = MiddlewareManager(*middleware) if middleware else None
+        self._executor_options: dict[str, object] = (
+            {_EXECUTOR_KEYWORD: execution_context_class} if execution_context_class else {}
+        )
+        self._cached_compile = lru_cache(maxsize=document_cache_size)(self._compile)
+
+    # -- preparing -------------------------------------------------------------------------
+
+    def prepare(
+        self, query: str, operation_name: str | None
+    ) -> PreparedOperation | PreparationFailure:
+        """The operation to run for `query`, parsed and validated at most once per query text."""
+        compiled = (
+            self._cached_compile(query)
+            if len(query) <= _MAX_CACHED_QUERY_CHARS
+            else self._compile(query)
+        )
+        if compiled.failure is not None:
+            return compiled.failure
+        prepared = compiled.operations.get(operation_name)
+        if prepared is not None:
+            return prepared
+        if operation_name is None:
+            message = "Must provide operation name if query contains multiple operations."
+        else:
+            message = f"Unknown operation named '{operation_name}'."
+        return PreparationFailure(stage="operation", errors=[{"message": message}])
+
+    def cache_clear(self) -> None:
+        """Forget every prepared document (for example after changing resolvers in tests)."""
+        self._cached_compile.cache_clear()
+
+    def _default_parse(self, query: str) -> DocumentNode:
+        return parse(query, max_tokens=self.limits.max_tokens)
+
+    def _compile(self, query: str) -> _Compiled:
+        try:
+            document = self._parse(query)
+        except GraphQLError as error:
+            return _Compiled(PreparationFailure(stage="syntax", errors=self._format([error])), {})
+        errors = validate(self.schema, document, self._rules)
+        if errors:
+            return _Compiled(
+                PreparationFailure(stage="validation", errors=self._format(errors)), {}
+            )
+        definitions = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        operations: dict[str | None, PreparedOperation] = {}
+        for definition in definitions:
+            name = definition.name.value if definition.name else None
+            prepared = PreparedOperation(
+                document=document, operation_name=name, operation_type=definition.operation
+            )
+            if name is not None:
+                operations[name] = prepared
+            if len(definitions) == 1:
+                operations[None] = prepared
+        return _Compiled(None, operations)
+
+    # -- running ---------------------------------------------------------------------------
+
+    async def context_for(self, connection: object, data: RequestData) -> object:
+        """The context value for one operation: the configured value or what its callable gives.
+
+        Without a configured value it is ``{"request": connection}``.
+        """
+        configured = self._context_value
+        if configured is None:
+            return {"request": connection}
+        if callable(configured):
+            value = configured(connection, data)
+            return await value if isawaitable(value) else value
+        return configured
+
+    async def execute(
+        self, prepared: PreparedOperation, variables: JSONObject | None, context_value: object
+    ) -> FormattedExecutionResult:
+        """Run a query or mutation (a subscription runs once, with the root value as its event)."""
+        extensions = [factory() for factory in self._extensions] if self._extensions else None
+        if extensions:
+            for extension in extensions:
+                extension.request_started(context_value)
+        try:
+            root = await self._root_for(prepared, variables, context_value)
+            result = graphql_execute(
+                self.schema,
+                prepared.document,
+                root,
+                context_value,
+                variables,
+                prepared.operation_name,
+                middleware=self._middleware,
+                **self._executor_options,  # type: ignore[arg-type]
+            )
+            if not isinstance(result, ExecutionResult):
+                result = await result
+        except GraphQLError as error:
+            result = ExecutionResult(None, [error])
+        except Exception as error:  # a bug outside any resolver, e.g. in a root value callable
+            return self._internal_error(error)
+        finally:
+            if extensions:
+                for extension in extensions:
+                    extension.request_finished(context_value)
+        return self.format_result(result, context_value, extensions)
+
+    async def subscribe(
+        self, prepared: PreparedOperation, variables: JSONObject | None, context_value: object
+    ) -> SubscriptionStream | FormattedExecutionResult:
+        """Start a subscription: its results, or one result saying why it could not start."""
+        if prepared.operation_type is not OperationType.SUBSCRIPTION:
+            raise ValueError("Engine.subscribe() runs subscriptions; use execute() for the others")
+        try:
+            root = await self._root_for(prepared, variables, context_value)
+            source = self._source_stream(prepared, root, variables, context_value)
+            if isawaitable(source):
+                source = await source
+        except GraphQLError as error:
+            return self.format_result(ExecutionResult(None, [error]), context_value)
+        except Exception as error:
+            return self._internal_error(error)
+        if isinstance(source, ExecutionResult):
+            return self.format_result(source, context_value)
+        stream = cast(AsyncIterable[object], source)
+        return SubscriptionStream(self, prepared, stream, variables, context_value)
+
+    def _source_stream(
+        self,
+        prepared: PreparedOperation,
+        root: object,
+        variables: JSONObject | None,
+        context_value: object,
+    ) -> object:
+        # The source stream is created here rather than through graphql-core's `subscribe`, so
+        # the engine holds the resolver's generator itself and can always close it.
+        if _GRAPHQL_CORE_3_3:
+            executor_class = cast(
+                "type[Executor[object]]", self._executor_options.get(_EXECUTOR_KEYWORD, _EXECUTOR)
+            )
+            executor = executor_class.build(
+                self.schema,
+                prepared.document,
+                root,
+                context_value,
+                variables,
+                prepared.operation_name,
+                middleware=self._middleware,
+            )
+            if isinstance(executor, list):
+                return ExecutionResult(None, executor)
+            return create_source_event_stream(executor)
+        create: Callable[..., object] = create_source_event_stream
+        return create(
+            self.schema,
+            prepared.document,
+            root,
+            context_value,
+            variables,
+            prepared.operation_name,
+            **self._executor_options,
+        )
+
+    def _execute_event(
+        self,
+        prepared: PreparedOperation,
+        event: object,
+        variables: JSONObject | None,
+        context_value: object,
+    ) -> object:
+        return graphql_execute(
+            self.schema,
+            prepared.document,
+            event,
+            context_value,
+            variables,
+            prepared.operation_name,
+            middleware=self._middleware,
+            **self._executor_options,  # type: ignore[arg-type]
+        )
+
+    async def _root_for(
+        self, prepared: PreparedOperation, variables: JSONObject | None, context_value: object
+    ) -> object:
+        if not self._root_is_callable:
+            return self._root_value
+        factory = cast(Callable[..., object], self._root_value)
+        root = factory(context_value, prepared.operation_name, variables, prepared.document)
+        return await root if isawaitable(root) else root
+
+    # -- formatting ------------------------------------------------------------------------
+
+    def format_result(
+        self,
+        result: ExecutionResult,
+        context_value: object,
+        extensions: list[Extension] | None = None,
+    ) -> FormattedExecutionResult:
+        """The wire shape of `result`: errors formatted (and masked), extensions merged.
+
+        A result that failed before execution (such as variable coercion) carries no `data`
+        key, as the GraphQL spec requires for request errors.
+        """
+        errors = result.errors
+        formatted: FormattedExecutionResult
+        if not errors:
+            formatted = {"data": result.data}
+        elif result.data is None and all(error.path is None for error in errors):
+            formatted = {"errors": self._format(errors)}
+        else:
+            formatted = {"data": result.data, "errors": self._format(errors)}
+        if errors and extensions:
+            for extension in extensions:
+                extension.has_errors(errors, context_value)
+        entries: JSONObject = dict(result.extensions or {})
+        if extensions:
+            for extension in extensions:
+                entries.update(extension.format(context_value) or {})
+        if entries:
+            formatted["extensions"] = entries
+        return formatted
+
+    def _format(self, errors: Collection[GraphQLError]) -> list[FormattedError]:
+        for error in errors:
+            if is_unexpected(error):
+                self.logger.error(
+                    "An exception escaped a resolver: %s",
+                    error.message,
+                    exc_info=error.original_error,
+                )
+        formatter, debug = self._error_formatter, self.debug
+        return [formatter(error, debug) for error in errors]
+
+    def _internal_error(self, error: Exception) -> FormattedExecutionResult:
+        self.logger.error("The operation failed outside its resolvers", exc_info=error)
+        wrapped = GraphQLError(INTERNAL_ERROR_MESSAGE, path=(), original_error=error)
+        return {"errors": [self._error_formatter(wrapped, self.debug)]}
+
+    @staticmethod
+    def encode(result: FormattedExecutionResult | Mapping[str, object]) -> bytes:
+        """`result` as compact UTF-8 JSON."""
+        return orjson.dumps(result)
+
+
+@final
+class SubscriptionStream:
+    """The results of one subscription; closing it closes the resolver's source stream.
+
+    Stop it with `aclose()` between items, or by cancelling the task that iterates it (a source
+    generator then sees the cancellation and its `finally` runs). An exception raised by the
+    source ends the stream with one last result carrying the (formatted, masked) error.
+    """
+
+    __slots__ = ("_closed", "_context", "_engine", "_iterator", "_prepared", "_variables")
+
+    def __init__(
+        self,
+        engine: Engine,
+        prepared: PreparedOperation,
+        source: AsyncIterable[object],
+        variables: JSONObject | None,
+        context_value: object,
+    ) -> None:
+        self._engine = engine
+        self._prepared = prepared
+        self._iterator: AsyncIterator[object] = aiter(source)
+        self._variables = variables
+        self._context = context_value
+        self._closed = False
+
+    def __aiter__(self) -> SubscriptionStream:
+        return self
+
+    async def __anext__(self) -> FormattedExecutionResult:
+        if self._closed:
+            raise StopAsyncIteration
+        try:
+            event = await anext(self._iterator)
+        except StopAsyncIteration:
+            await self.aclose()
+            raise
+        except GraphQLError as error:
+            await self.aclose()
+            return self._engine.format_result(ExecutionResult(None, [error]), self._context)
+        except Exception as error:
+            await self.aclose()
+            return self._engine._internal_error(error)
+        except BaseException:
+            # Cancelled while waiting for an event: the source cannot be resumed.
+            self._closed = True
+            raise
+        engine = self._engine
+        result = engine._execute_event(self._prepared, event, self._variables, self._context)
+        if not isinstance(result, ExecutionResult):
+            result = await cast("Awaitable[ExecutionResult]", result)
+        return engine.format_result(result, self._context)
+
+    async def aclose(self) -> None:
+        """Stop the subscription and close its source stream (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        close = getattr(self._iterator, "aclose", None)
+        if close is not None:
+            await close()
