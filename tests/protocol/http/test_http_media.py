@@ -30,7 +30,7 @@ JSON = MediaType.JSON
         (" application/json ;charset = utf-8", ("application/json", {"charset": "utf-8"})),
         ('a/b; x=""', ("a/b", {"x": ""})),
     ],
-)  # fmt: skip
+)
 def test_parse_media_type(header: str, expected: tuple[str, dict[str, str]]) -> None:
     assert parse_media_type(header) == expected
 
@@ -108,7 +108,10 @@ def test_malformed_content_type_is_400() -> None:
     ("accept", "expected"),
     [
         # The recommended client header: both listed, graphql-response+json first.
-        ("application/graphql-response+json; charset=utf-8, application/json; charset=utf-8", GRAPHQL),
+        (
+            "application/graphql-response+json; charset=utf-8, application/json; charset=utf-8",
+            GRAPHQL,
+        ),
         ("application/graphql-response+json, application/json;q=0.9", GRAPHQL),
         ("application/json", JSON),
         ("application/graphql-response+json", GRAPHQL),
@@ -134,16 +137,22 @@ def test_malformed_content_type_is_400() -> None:
         # A charset we do not write does not match.
         ("application/graphql-response+json;charset=latin-1, application/json", JSON),
     ],
-)  # fmt: skip
+)
 def test_accept_priority_is_honoured(accept: str, expected: MediaType) -> None:
     assert negotiate_response_media_type(accept) is expected
 
 
 @pytest.mark.parametrize(
     "accept",
-    ["text/html", "image/png, text/*", "application/json;q=0, application/graphql-response+json;q=0",
-     "*/*;q=0", "application/xml", "garbage"],
-)  # fmt: skip
+    [
+        "text/html",
+        "image/png, text/*",
+        "application/json;q=0, application/graphql-response+json;q=0",
+        "*/*;q=0",
+        "application/xml",
+        "garbage",
+    ],
+)
 def test_nothing_acceptable_returns_none_for_406(accept: str) -> None:
     assert negotiate_response_media_type(accept) is None
 

@@ -80,18 +80,39 @@ def test_unknown_entries_are_ignored() -> None:
         ('{"errors": {}}', "Response 'errors' must be a list, got object"),
         ('{"errors": []}', "Response 'errors' must not be an empty list"),
         ('{"errors": ["boom"]}', "Response 'errors[0]' must be an object, got string"),
-        ('{"errors": [{"message": "a"}, {}]}', "Response 'errors[1]' must have a string 'message', got null"),
-        ('{"errors": [{"message": 1}]}', "Response 'errors[0]' must have a string 'message', got number"),
-        ('{"errors": [{"message": "a", "locations": {}}]}', "Response 'errors[0]' 'locations' must be"),
-        ('{"errors": [{"message": "a", "locations": [1]}]}', "Response 'errors[0]' 'locations' must be"),
-        ('{"errors": [{"message": "a", "locations": [{"line": 1}]}]}', "Response 'errors[0]' 'locations'"),
-        ('{"errors": [{"message": "a", "locations": [{"line": true, "column": 1}]}]}', "Response 'errors[0]' 'locations'"),
+        (
+            '{"errors": [{"message": "a"}, {}]}',
+            "Response 'errors[1]' must have a string 'message', got null",
+        ),
+        (
+            '{"errors": [{"message": 1}]}',
+            "Response 'errors[0]' must have a string 'message', got number",
+        ),
+        (
+            '{"errors": [{"message": "a", "locations": {}}]}',
+            "Response 'errors[0]' 'locations' must be",
+        ),
+        (
+            '{"errors": [{"message": "a", "locations": [1]}]}',
+            "Response 'errors[0]' 'locations' must be",
+        ),
+        (
+            '{"errors": [{"message": "a", "locations": [{"line": 1}]}]}',
+            "Response 'errors[0]' 'locations'",
+        ),
+        (
+            '{"errors": [{"message": "a", "locations": [{"line": true, "column": 1}]}]}',
+            "Response 'errors[0]' 'locations'",
+        ),
         ('{"errors": [{"message": "a", "path": "a.b"}]}', "Response 'errors[0]' 'path' must be"),
         ('{"errors": [{"message": "a", "path": [1.5]}]}', "Response 'errors[0]' 'path' must be"),
-        ('{"errors": [{"message": "a", "extensions": []}]}', "Response 'errors[0]' 'extensions' must be an object, got array"),
+        (
+            '{"errors": [{"message": "a", "extensions": []}]}',
+            "Response 'errors[0]' 'extensions' must be an object, got array",
+        ),
         ('{"data": {}, "extensions": 1}', "Response 'extensions' must be an object, got number"),
     ],
-)  # fmt: skip
+)
 def test_malformed_responses_are_refused(body: str, message: str) -> None:
     with pytest.raises(ResponseFormatError) as info:
         GraphQLResponse.from_json(body)
