@@ -19,11 +19,15 @@ REQUEST_ERRORS = [
 
 
 def test_default_rules_follow_the_published_draft() -> None:
-    assert (CURRENT.validation_failure_status, CURRENT.partial_result_status) == (400, 200)
+    assert StatusRules(
+        validation_failure_status=400, partial_result_status=200, legacy_json_status=True
+    ) == CURRENT
 
 
 def test_draft_2026_preset() -> None:
-    assert StatusRules(validation_failure_status=422, partial_result_status=294) == DRAFT_2026
+    assert StatusRules(
+        validation_failure_status=422, partial_result_status=294, legacy_json_status=False
+    ) == DRAFT_2026
 
 
 @pytest.mark.parametrize("rules", [CURRENT, DRAFT_2026])
@@ -60,8 +64,10 @@ def test_no_data_is_4xx_with_graphql_response_json(
 
 
 @pytest.mark.parametrize("failure", REQUEST_ERRORS[1:])
-@pytest.mark.parametrize("rules", [CURRENT, DRAFT_2026])
-def test_application_json_is_200_for_every_well_formed_request(
+@pytest.mark.parametrize(
+    "rules", [CURRENT, StatusRules(validation_failure_status=422, partial_result_status=294)]
+)
+def test_legacy_application_json_is_200_for_every_well_formed_request(
     failure: FailureKind, rules: StatusRules
 ) -> None:
     status = response_status(
@@ -70,6 +76,31 @@ def test_application_json_is_200_for_every_well_formed_request(
     assert status == 200
     partial = response_status(JSON, data_present=True, errors_present=True, rules=rules)
     assert partial == 200
+
+
+@pytest.mark.parametrize(
+    ("data_present", "errors_present", "failure", "status"),
+    [
+        (True, False, None, 200),
+        (True, True, None, 294),
+        (False, True, FailureKind.REQUEST_INVALID, 400),
+        (False, True, FailureKind.DOCUMENT_PARSE, 400),
+        (False, True, FailureKind.VALIDATION, 422),
+        (False, True, FailureKind.VARIABLE_COERCION, 422),
+    ],
+)
+def test_draft_2026_json_only_clients_get_graphql_response_statuses(
+    data_present: bool, errors_present: bool, failure: FailureKind | None, status: int
+) -> None:
+    for media_type in (JSON, GRAPHQL):
+        actual = response_status(
+            media_type,
+            data_present=data_present,
+            errors_present=errors_present,
+            failure=failure,
+            rules=DRAFT_2026,
+        )
+        assert actual == status
 
 
 def test_application_json_malformed_request_is_400() -> None:

@@ -17,9 +17,12 @@ Media types:
     header value.
 
 Responses:
-    `response_status` maps a result to its status code under `StatusRules` (the current draft's
-    400/200 by default, `StatusRules.draft_2026()` for 422/294), given the `FailureKind` that
-    stopped a request without data. Clients validate bodies with `GraphQLResponse.from_json`
+    `response_status` maps a result to its status code under `StatusRules`, given the
+    `FailureKind` that stopped a request without data. The defaults follow the published draft
+    (400 for validation failures, 200 for partial results, 200 for every well-formed request
+    answered as `application/json`); `StatusRules.draft_2026()` gives 422, 294 and the same
+    codes for `application/json` as for `application/graphql-response+json`. `data: null`
+    counts as data (execution began), so it is 2xx. Clients validate bodies with `GraphQLResponse.from_json`
     (`ResponseFormatError` when malformed) after checking `is_graphql_response(status, type)`.
 
 Uploads (graphql-multipart-request-spec):

@@ -1,8 +1,6 @@
 """Which HTTP status a GraphQL response gets, by media type and by how far the request got.
 
-Theory of operation. With `application/json` the status only says "a GraphQL server answered":
-200 for every well-formed request, whatever its errors, because a 4xx/5xx JSON body may come from
-a proxy. With `application/graphql-response+json` the status carries meaning:
+Theory of operation. With `application/graphql-response+json` the status carries meaning:
 
 - `data` present (even null): 2xx. 200 without errors; with errors it is a partial result,
   200 in the current spec and **294** in the 2026 draft (`StatusRules.partial_result_status`).
@@ -12,6 +10,12 @@ a proxy. With `application/graphql-response+json` the status carries meaning:
   document does not parse is 400; a document that fails validation, names no runnable operation
   or has variables that do not coerce is 400 in the current spec and **422** in the 2026 draft
   (`StatusRules.validation_failure_status`).
+
+With `application/json` the published spec's legacy section says 200 for every well-formed
+request, whatever its errors, since a 4xx/5xx JSON body may come from a proxy (only a malformed
+request gets 400). The 2026 draft drops that section: a client that accepts only
+`application/json` gets the rules above, with replies still labelled `application/json`
+(`StatusRules.legacy_json_status=False`).
 """
 
 from __future__ import annotations
@@ -47,11 +51,16 @@ class StatusRules:
     validation_failure_status: Literal[400, 422] = 400
     #: Status for a result that has both data and errors (200 before 2026, 294 after).
     partial_result_status: Literal[200, 294] = 200
+    #: Whether `application/json` replies use the legacy "200 for every well-formed request"
+    #: rule (True before 2026) or the `application/graphql-response+json` codes (False after).
+    legacy_json_status: bool = True
 
     @classmethod
     def draft_2026(cls) -> StatusRules:
-        """The 2026 draft's choices: 422 for validation failures, 294 for partial results."""
-        return cls(validation_failure_status=422, partial_result_status=294)
+        """The 2026 draft: 422 for validation failures, 294 for partial results, no JSON legacy."""
+        return cls(
+            validation_failure_status=422, partial_result_status=294, legacy_json_status=False
+        )
 
 
 def response_status(
@@ -72,7 +81,7 @@ def response_status(
         raise ValueError(f"{media_type} does not carry a GraphQL response")
     if not data_present and failure is None:
         raise ValueError("A response without data needs the FailureKind that stopped it")
-    if media_type is MediaType.JSON:
+    if media_type is MediaType.JSON and rules.legacy_json_status:
         # Legacy rule: 200 for every well-formed request; only a malformed one gets a 4xx.
         return 400 if failure is FailureKind.REQUEST_INVALID and not data_present else 200
     if data_present:
