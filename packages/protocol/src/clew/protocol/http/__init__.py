@@ -22,8 +22,9 @@ Responses:
     (400 for validation failures, 200 for partial results, 200 for every well-formed request
     answered as `application/json`); `StatusRules.draft_2026()` gives 422, 294 and the same
     codes for `application/json` as for `application/graphql-response+json`. `data: null`
-    counts as data (execution began), so it is 2xx. Clients validate bodies with `GraphQLResponse.from_json`
-    (`ResponseFormatError` when malformed) after checking `is_graphql_response(status, type)`.
+    counts as data (execution began), so it is 2xx. Clients validate bodies with
+    `GraphQLResponse.from_json` (`ResponseFormatError` when malformed) after checking
+    `is_graphql_response(status, content_type)`.
 
 Uploads (graphql-multipart-request-spec):
     Servers call `parse_multipart_request(operations, map, files)` (or `apply_file_map` on
