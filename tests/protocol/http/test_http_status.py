@@ -19,15 +19,21 @@ REQUEST_ERRORS = [
 
 
 def test_default_rules_follow_the_published_draft() -> None:
-    assert StatusRules(
-        validation_failure_status=400, partial_result_status=200, legacy_json_status=True
-    ) == CURRENT
+    assert (
+        StatusRules(
+            validation_failure_status=400, partial_result_status=200, legacy_json_status=True
+        )
+        == CURRENT
+    )
 
 
 def test_draft_2026_preset() -> None:
-    assert StatusRules(
-        validation_failure_status=422, partial_result_status=294, legacy_json_status=False
-    ) == DRAFT_2026
+    assert (
+        StatusRules(
+            validation_failure_status=422, partial_result_status=294, legacy_json_status=False
+        )
+        == DRAFT_2026
+    )
 
 
 @pytest.mark.parametrize("rules", [CURRENT, DRAFT_2026])
