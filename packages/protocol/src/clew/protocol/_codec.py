@@ -7,7 +7,7 @@ from typing import cast
 
 from ._types import JSONObject, JSONValue
 
-__all__ = ["JSONDecodeFailure", "describe", "dumps", "loads_object"]
+__all__ = ["JSONDecodeFailure", "describe", "dumps", "loads_object", "loads_value"]
 
 
 class JSONDecodeFailure(ValueError):
@@ -19,22 +19,26 @@ def _reject_constant(name: str) -> JSONValue:
     raise JSONDecodeFailure(f"{name} is not valid JSON")
 
 
-def loads_object(data: str | bytes | bytearray | memoryview, what: str = "Message") -> JSONObject:
-    """Decode `data` as a JSON object, raising `JSONDecodeFailure` with a readable reason."""
+def loads_value(data: str | bytes | bytearray | memoryview, what: str = "Message") -> JSONValue:
+    """Decode `data` as one JSON value, raising `JSONDecodeFailure` that names `what` was wrong."""
     if not isinstance(data, str):
         try:
             data = bytes(data).decode("utf-8")
         except UnicodeDecodeError:
             raise JSONDecodeFailure(f"{what} is not valid UTF-8") from None
     try:
-        value = json.loads(data, parse_constant=_reject_constant)
-    except JSONDecodeFailure:
-        raise
+        return cast(JSONValue, json.loads(data, parse_constant=_reject_constant))
     except (ValueError, RecursionError) as exc:
+        # JSONDecodeFailure is a ValueError too: NaN/Infinity land here with their own reason.
         raise JSONDecodeFailure(f"{what} is not valid JSON: {exc}") from None
+
+
+def loads_object(data: str | bytes | bytearray | memoryview, what: str = "Message") -> JSONObject:
+    """Decode `data` as a JSON object, raising `JSONDecodeFailure` with a readable reason."""
+    value = loads_value(data, what)
     if not isinstance(value, dict):
         raise JSONDecodeFailure(f"{what} must be a JSON object, got {describe(value)}")
-    return cast(JSONObject, value)
+    return value
 
 
 def dumps(value: JSONValue) -> str:

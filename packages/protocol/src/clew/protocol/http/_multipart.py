@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypeGuard, TypeVar, cast
 
-from clew.protocol._codec import JSONDecodeFailure, describe, dumps
+from clew.protocol._codec import JSONDecodeFailure, describe, dumps, loads_value
 from clew.protocol._types import JSONObject, JSONValue
 
 from ._errors import RequestError
-from ._json import loads_value
 from ._request import GraphQLRequest, _requests_from_value
 
 __all__ = ["apply_file_map", "build_multipart_request", "parse_multipart_request"]

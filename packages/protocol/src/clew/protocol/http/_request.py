@@ -10,11 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import cast, final
 
-from clew.protocol._codec import JSONDecodeFailure, describe, dumps
+from clew.protocol._codec import JSONDecodeFailure, describe, dumps, loads_value
 from clew.protocol._types import JSONObject, JSONValue
 
 from ._errors import RequestError
-from ._json import loads_value
 
 __all__ = [
     "GraphQLRequest",

@@ -6,11 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import cast, final
 
-from clew.protocol._codec import JSONDecodeFailure, describe, dumps
+from clew.protocol._codec import JSONDecodeFailure, describe, dumps, loads_value
 from clew.protocol._types import FormattedError, FormattedExecutionResult, JSONObject, JSONValue
 
 from ._errors import ResponseFormatError
-from ._json import loads_value
 from ._media import MediaType, parse_media_type
 
 __all__ = ["GraphQLResponse", "is_graphql_response"]
