@@ -86,7 +86,10 @@ class Connection:
                 self.their_role, self._state, message, self._operations
             )
         except RemoteProtocolError as exc:
-            raise self._fail(exc.reason, exc.close_code) from None
+            # An unparseable frame is 4400 Bad Request from a client, but a client closes
+            # 4004 Bad Response for a server frame it cannot parse (graphql-ws `client.ts`).
+            code = CloseCode.BAD_RESPONSE if self.our_role is Role.CLIENT else exc.close_code
+            raise self._fail(exc.reason, code) from None
         except LocalProtocolError as exc:
             raise self._fail(exc.reason, exc.close_code) from None
         if type(message) is Pong:
