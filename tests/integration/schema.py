@@ -1,4 +1,4 @@
-"""The shared integration-test schema as a plain graphql-core schema, so every graphql-core server serves one implementation."""
+"""The shared integration-test schema in plain graphql-core, one implementation for such servers."""
 
 from __future__ import annotations
 
@@ -48,7 +48,10 @@ def token_from_authorization(header: str | None) -> str | None:
 def token_from_context(info: GraphQLResolveInfo) -> str | None:
     """Read ``token`` from a mapping context or a context object; servers put it there."""
     context: object = info.context
-    token = context.get("token") if isinstance(context, Mapping) else getattr(context, "token", None)
+    if isinstance(context, Mapping):
+        token = context.get("token")
+    else:
+        token = getattr(context, "token", None)
     return token if isinstance(token, str) else None
 
 
@@ -149,7 +152,9 @@ def build_test_schema(*, token_of: TokenGetter = token_from_context) -> PeerSche
     query = schema.query_type
     mutation = schema.mutation_type
     subscription = schema.subscription_type
-    assert query is not None and mutation is not None and subscription is not None
+    assert query is not None
+    assert mutation is not None
+    assert subscription is not None
     query.fields["hello"].resolve = lambda _r, _i, name="world": f"Hello, {name}!"
     query.fields["add"].resolve = lambda _r, _i, a, b: a + b
     query.fields["fail"].resolve = fail

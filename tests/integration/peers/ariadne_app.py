@@ -1,4 +1,4 @@
-"""The shared test schema served by Ariadne, a third-party graphql-core server clew is compared with.
+"""The shared test schema served by Ariadne, a third-party graphql-core server to compare with.
 
 An Ariadne ``GraphQL`` app takes one websocket handler, so there are two factories (for
 ``uvicorn --factory``): one speaking ``graphql-transport-ws``, one the legacy ``graphql-ws``.
@@ -19,7 +19,8 @@ from ariadne.exceptions import WebSocketConnectionError
 from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocket
 
-from ..schema import build_test_schema, is_rejected, token_from_authorization
+# Relative: the package is imported as "integration" or "tests.integration" depending on rootdir.
+from ..schema import build_test_schema, is_rejected, token_from_authorization  # noqa: TID252
 
 __all__ = ["create_legacy_ws_app", "create_transport_ws_app"]
 

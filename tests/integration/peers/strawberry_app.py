@@ -19,7 +19,8 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
-from ..schema import PubSub, is_rejected, token_from_authorization
+# Relative: the package is imported as "integration" or "tests.integration" depending on rootdir.
+from ..schema import PubSub, is_rejected, token_from_authorization  # noqa: TID252
 
 __all__ = ["create_app"]
 
@@ -117,7 +118,9 @@ class _App(GraphQL[dict[str, object], None]):
     ) -> dict[str, object]:
         return {"request": request, "response": response, "pubsub": self._pubsub}
 
-    async def on_ws_connect(self, context: dict[str, object]) -> UnsetType | dict[str, object] | None:
+    async def on_ws_connect(
+        self, context: dict[str, object]
+    ) -> UnsetType | dict[str, object] | None:
         if is_rejected(context.get("connection_params")):
             raise ConnectionRejectionError({"message": "Forbidden"})
         # UNSET acknowledges without a payload (None would send "payload": null).
