@@ -1,1 +1,71 @@
-"""clew.client."""
+"""clew.client: an aiohttp GraphQL client — schema-typed operations, uploads, one WebSocket.
+
+```python
+from clew.client import AIOHTTPClient
+
+async with AIOHTTPClient("http://127.0.0.1:8000/graphql") as client:
+    result = await client.query.books(count=5)
+```
+"""
+
+from __future__ import annotations
+
+from clew.protocol.http import GraphQLRequest, GraphQLResponse
+
+from ._builder import BuiltOperation
+from ._fields import Fields
+from ._proxy import DeferredStream, OperationProxy, QueryField, SubscriptionField
+from ._types import (
+    ConnectionParams,
+    HeaderProvider,
+    Headers,
+    OperationStream,
+    SubscriptionTransport,
+    WebSocketManagerFactory,
+    WebSocketSettings,
+)
+from ._upload import Upload
+from .backend import AIOHTTPBackend
+from .client import AIOHTTPClient, BackendOptions
+from .errors import (
+    ConnectionFailedError,
+    GraphQLResponseError,
+    HTTPStatusError,
+    InvalidResponseError,
+    SchemaValidationError,
+    SubscriptionError,
+    TransportError,
+    TransportTimeoutError,
+    WebSocketClosedError,
+)
+
+__all__ = [
+    "AIOHTTPBackend",
+    "AIOHTTPClient",
+    "BackendOptions",
+    "BuiltOperation",
+    "ConnectionFailedError",
+    "ConnectionParams",
+    "DeferredStream",
+    "Fields",
+    "GraphQLRequest",
+    "GraphQLResponse",
+    "GraphQLResponseError",
+    "HTTPStatusError",
+    "HeaderProvider",
+    "Headers",
+    "InvalidResponseError",
+    "OperationProxy",
+    "OperationStream",
+    "QueryField",
+    "SchemaValidationError",
+    "SubscriptionError",
+    "SubscriptionField",
+    "SubscriptionTransport",
+    "TransportError",
+    "TransportTimeoutError",
+    "Upload",
+    "WebSocketClosedError",
+    "WebSocketManagerFactory",
+    "WebSocketSettings",
+]

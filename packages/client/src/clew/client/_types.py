@@ -33,7 +33,7 @@ HeaderProvider: TypeAlias = Callable[[], Awaitable[Mapping[str, str]]]
 Headers: TypeAlias = Mapping[str, str] | HeaderProvider
 
 #: The `connection_init` payload: a fixed object, or an async callable asked on every (re)connect.
-ConnectionParams: TypeAlias = JSONObject | Callable[[], Awaitable[JSONObject]]
+ConnectionParams: TypeAlias = "JSONObject | Callable[[], Awaitable[JSONObject]]"
 
 
 async def resolve_headers(headers: Headers | None) -> dict[str, str]:
