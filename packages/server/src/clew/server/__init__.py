@@ -13,11 +13,13 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess tes
         'pip install "clew[server]"'
     ) from error
 
+from clew.protocol.http import StatusRules
+
 from ._errors import INTERNAL_ERROR_MESSAGE, format_error
 from ._execution import (
     Engine,
+    InternalServerError,
     PreparationFailure,
-    PreparationStage,
     PreparedOperation,
     SubscriptionStream,
 )
@@ -31,22 +33,31 @@ from ._types import (
     RootValue,
     WebSocketHandler,
 )
+from ._upload import Upload
+from .app import GraphQL
+from .explorer import Explorer
+from .http_handler import GraphQLHTTPHandler
 
 __all__ = [
     "INTERNAL_ERROR_MESSAGE",
     "ContextValue",
     "Engine",
     "ErrorFormatter",
+    "Explorer",
     "Extension",
     "ExtensionFactory",
+    "GraphQL",
+    "GraphQLHTTPHandler",
+    "InternalServerError",
     "Limits",
     "PreparationFailure",
-    "PreparationStage",
     "PreparedOperation",
     "QueryParser",
     "RequestData",
     "RootValue",
+    "StatusRules",
     "SubscriptionStream",
+    "Upload",
     "WebSocketHandler",
     "format_error",
 ]

@@ -9,8 +9,8 @@ The seam the transports use (all of it; nothing else here is public)::
 
     prepared = engine.prepare(query, operation_name)
     if isinstance(prepared, PreparationFailure):
-        ...  # prepared.errors; prepared.stage says syntax / validation / operation
-    context = await engine.context_for(request_or_websocket, data)
+        ...  # prepared.errors (formatted); prepared.kind: DOCUMENT_PARSE or VALIDATION
+    context = await engine.context_for(request_or_websocket, data)  # data: the payload mapping
     if prepared.operation_type is OperationType.SUBSCRIPTION:
         stream = await engine.subscribe(prepared, variables, context)
         # a FormattedExecutionResult (errors only) when the stream could not be created;
@@ -20,6 +20,10 @@ The seam the transports use (all of it; nothing else here is public)::
         result = await engine.execute(prepared, variables, context)
     frame_or_body = engine.encode(result)
 
+`execute` and `subscribe` raise `InternalServerError` (already logged; its `.result` is a safe
+error result) only for failures outside the resolvers; resolver errors are in the results, and
+a source generator's exception ends a `SubscriptionStream` with one last error result.
+Unexpected exceptions are masked ("Internal server error") unless `debug` is on.
 `engine.limits` carries the configured `Limits` for the transports to enforce.
 """
 
@@ -30,7 +34,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, C
 from dataclasses import dataclass
 from functools import lru_cache
 from inspect import isawaitable, signature
-from typing import TYPE_CHECKING, Literal, TypeAlias, cast, final
+from typing import TYPE_CHECKING, cast, final
 
 import graphql.execution
 import orjson
@@ -52,6 +56,7 @@ from graphql import execute as graphql_execute
 from graphql.execution import MiddlewareManager
 
 from clew.protocol._types import FormattedError, FormattedExecutionResult, JSONObject
+from clew.protocol.http import FailureKind
 
 from ._errors import INTERNAL_ERROR_MESSAGE, format_error, is_unexpected
 from ._extensions import Extension, ExtensionList
@@ -63,15 +68,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Engine",
+    "InternalServerError",
     "PreparationFailure",
-    "PreparationStage",
     "PreparedOperation",
     "SubscriptionStream",
 ]
-
-#: Where preparing an operation failed: the GraphQL-over-HTTP spec answers 400 for `syntax`
-#: and 422 for the other two.
-PreparationStage: TypeAlias = Literal["syntax", "validation", "operation"]
 
 #: graphql-core 3.3 renamed `execution_context_class` to `executor_class` (and changed how a
 #: subscription's source stream is created); both generations are supported.
@@ -97,10 +98,20 @@ class PreparedOperation:
 @final
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class PreparationFailure:
-    """Why a query cannot run: its errors as they travel, and the stage that produced them."""
+    """Why a query cannot run: its errors as they travel, and the phase that produced them."""
 
-    stage: PreparationStage
+    #: `DOCUMENT_PARSE` for a syntax error (or too many tokens); `VALIDATION` for a failed
+    #: validation rule or an unknown or ambiguous operation name.
+    kind: FailureKind
     errors: list[FormattedError]
+
+
+class InternalServerError(Exception):
+    """An operation failed outside its resolvers (already logged); `result` is safe to send."""
+
+    def __init__(self, result: FormattedExecutionResult) -> None:
+        super().__init__(INTERNAL_ERROR_MESSAGE)
+        self.result = result
 
 
 @final
@@ -187,7 +198,7 @@ class Engine:
             message = "Must provide operation name if query contains multiple operations."
         else:
             message = f"Unknown operation named '{operation_name}'."
-        return PreparationFailure(stage="operation", errors=[{"message": message}])
+        return PreparationFailure(kind=FailureKind.VALIDATION, errors=[{"message": message}])
 
     def cache_clear(self) -> None:
         """Forget every prepared document (for example after changing resolvers in tests)."""
@@ -200,11 +211,14 @@ class Engine:
         try:
             document = self._parse(query)
         except GraphQLError as error:
-            return _Compiled(PreparationFailure(stage="syntax", errors=self._format([error])), {})
+            return _Compiled(
+                PreparationFailure(kind=FailureKind.DOCUMENT_PARSE, errors=self._format([error])),
+                {},
+            )
         errors = validate(self.schema, document, self._rules)
         if errors:
             return _Compiled(
-                PreparationFailure(stage="validation", errors=self._format(errors)), {}
+                PreparationFailure(kind=FailureKind.VALIDATION, errors=self._format(errors)), {}
             )
         definitions = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
         operations: dict[str | None, PreparedOperation] = {}
@@ -237,7 +251,11 @@ class Engine:
     async def execute(
         self, prepared: PreparedOperation, variables: JSONObject | None, context_value: object
     ) -> FormattedExecutionResult:
-        """Run a query or mutation (a subscription runs once, with the root value as its event)."""
+        """Run a query or mutation (a subscription runs once, with the root value as its event).
+
+        Resolver errors are in the result; an exception outside the resolvers (a failing root
+        value callable, a broken schema) raises `InternalServerError`.
+        """
         extensions = [factory() for factory in self._extensions] if self._extensions else None
         if extensions:
             for extension in extensions:
@@ -259,7 +277,7 @@ class Engine:
         except GraphQLError as error:
             result = ExecutionResult(None, [error])
         except Exception as error:  # a bug outside any resolver, e.g. in a root value callable
-            return self._internal_error(error)
+            raise InternalServerError(self._internal_error(error)) from error
         finally:
             if extensions:
                 for extension in extensions:
@@ -269,7 +287,10 @@ class Engine:
     async def subscribe(
         self, prepared: PreparedOperation, variables: JSONObject | None, context_value: object
     ) -> SubscriptionStream | FormattedExecutionResult:
-        """Start a subscription: its results, or one result saying why it could not start."""
+        """Start a subscription: its results, or one result saying why it could not start.
+
+        Like `execute`, raises `InternalServerError` for a failure outside the resolvers.
+        """
         if prepared.operation_type is not OperationType.SUBSCRIPTION:
             raise ValueError("Engine.subscribe() runs subscriptions; use execute() for the others")
         try:
@@ -280,7 +301,7 @@ class Engine:
         except GraphQLError as error:
             return self.format_result(ExecutionResult(None, [error]), context_value)
         except Exception as error:
-            return self._internal_error(error)
+            raise InternalServerError(self._internal_error(error)) from error
         if isinstance(source, ExecutionResult):
             return self.format_result(source, context_value)
         stream = cast(AsyncIterable[object], source)

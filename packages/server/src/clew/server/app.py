@@ -1,0 +1,214 @@
+"""The ASGI app: one endpoint that routes HTTP, both WebSocket subprotocols and lifespan events."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, cast
+
+from graphql import ASTValidationRule, GraphQLSchema, build_schema
+from graphql.execution import MiddlewareManager
+from starlette.websockets import WebSocket
+
+from clew.protocol._codes import CloseCode
+from clew.protocol._negotiation import select_subprotocol
+
+from ._execution import Engine
+from ._extensions import ExtensionList
+from ._limits import Limits
+from ._types import (
+    ContextValue,
+    ErrorFormatter,
+    QueryParser,
+    Receive,
+    RootValue,
+    Scope,
+    Send,
+    WebSocketHandler,
+)
+from ._upload import bind_upload_scalar
+from .explorer import Explorer
+from .http_handler import GraphQLHTTPHandler
+
+if TYPE_CHECKING:
+    from graphql import GraphQLFieldResolver
+
+__all__ = ["GraphQL"]
+
+#: graphql-ws' server answer when no offered subprotocol is supported (`src/server.ts`).
+_SUBPROTOCOL_NOT_ACCEPTABLE = "Subprotocol not acceptable"
+
+
+class GraphQL:
+    """A GraphQL endpoint as an ASGI app: HTTP, the explorer and GraphQL over WebSocket.
+
+    Serve it with uvicorn, or mount it (``Mount("/graphql", app=GraphQL(schema))``). Server-wide
+    state (the engine with its document cache, the handlers) lives on the instance.
+    """
+
+    def __init__(
+        self,
+        schema: GraphQLSchema | str,
+        *,
+        http_handler: GraphQLHTTPHandler | None = None,
+        websocket_handlers: Sequence[WebSocketHandler] | None = None,
+        context_value: ContextValue = None,
+        root_value: RootValue = None,
+        query_parser: QueryParser | None = None,
+        validation_rules: Collection[type[ASTValidationRule]] = (),
+        debug: bool = False,
+        introspection: bool = True,
+        explorer: bool | Explorer = True,
+        logger: str | logging.Logger | None = None,
+        error_formatter: ErrorFormatter | None = None,
+        execution_context_class: type | None = None,
+        extensions: ExtensionList = (),
+        middleware: Collection[object] | MiddlewareManager | None = None,
+        limits: Limits | None = None,
+        document_cache_size: int = 1024,
+    ) -> None:
+        if isinstance(schema, str):
+            schema = build_schema(schema)
+        bind_upload_scalar(schema)
+        self.schema = schema
+        self.engine = Engine(
+            schema,
+            context_value=context_value,
+            root_value=root_value,
+            query_parser=query_parser,
+            validation_rules=validation_rules,
+            debug=debug,
+            introspection=introspection,
+            logger=logger,
+            error_formatter=error_formatter,
+            execution_context_class=execution_context_class,
+            extensions=extensions,
+            middleware=middleware,
+            limits=limits,
+            document_cache_size=document_cache_size,
+        )
+        # The explorer needs introspection to show anything, so it follows it.
+        if explorer is True:
+            explorer = Explorer()
+        self.explorer: Explorer | None = explorer if explorer and introspection else None
+        self.http_handler = http_handler if http_handler is not None else GraphQLHTTPHandler()
+        self.http_handler.configure(self.engine, self.explorer)
+        if websocket_handlers is None:
+            websocket_handlers = _default_websocket_handlers(self.engine.logger)
+        self.websocket_handlers: tuple[WebSocketHandler, ...] = tuple(websocket_handlers)
+        for handler in self.websocket_handlers:
+            handler.configure(self.engine)
+        self._by_subprotocol = {handler.subprotocol: handler for handler in self.websocket_handlers}
+        self._in_flight = 0
+        self._idle: asyncio.Event | None = None
+
+    @classmethod
+    def from_sdl(
+        cls,
+        sdl: str,
+        resolvers: Mapping[str, Mapping[str, GraphQLFieldResolver]] | None = None,
+        **options: object,
+    ) -> GraphQL:
+        """An app for a schema in SDL, with resolvers by type then field name.
+
+        A field of the subscription type takes an async generator function (its source stream);
+        every other field takes a resolver ``(obj, info, **args)``.
+        """
+        schema = build_schema(sdl)
+        subscription = schema.subscription_type
+        for type_name, fields in (resolvers or {}).items():
+            declared = schema.get_type(type_name)
+            declared_fields = getattr(declared, "fields", None)
+            if declared_fields is None:
+                raise ValueError(f"The schema has no object type named {type_name!r}")
+            for field_name, resolver in fields.items():
+                if field_name not in declared_fields:
+                    raise ValueError(f"{type_name} has no field named {field_name!r}")
+                field = declared_fields[field_name]
+                if declared is subscription:
+                    field.subscribe = resolver
+                    field.resolve = _event_resolver(field_name)
+                else:
+                    field.resolve = resolver
+        return cls(schema, **options)  # type: ignore[arg-type]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            self._in_flight += 1
+            try:
+                await self.http_handler.handle(scope, receive, send)
+            finally:
+                self._in_flight -= 1
+                if self._in_flight == 0 and self._idle is not None:
+                    self._idle.set()
+        elif kind == "websocket":
+            await self._websocket(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        websocket = WebSocket(scope, receive, send)
+        chosen = select_subprotocol(
+            scope.get("subprotocols", ()), supported=self._by_subprotocol.keys()
+        )
+        if chosen is None:
+            # The handshake succeeds without a subprotocol, then the close code tells why.
+            await websocket.accept()
+            await websocket.close(CloseCode.SUBPROTOCOL_NOT_ACCEPTABLE, _SUBPROTOCOL_NOT_ACCEPTABLE)
+            return
+        await self._by_subprotocol[chosen].handle(websocket)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                try:
+                    await self.shutdown()
+                except Exception as error:  # reported to the server, which logs it
+                    await send({"type": "lifespan.shutdown.failed", "message": repr(error)})
+                else:
+                    await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def shutdown(self) -> None:
+        """Finish gracefully: websocket handlers complete their operations and close with 1001,
+        and in-flight HTTP requests run to completion.
+
+        Called on ASGI lifespan shutdown; when the app is mounted inside another app (whose
+        lifespan does not reach mounted apps) call it from that app's lifespan.
+        """
+        await asyncio.gather(*(handler.shutdown() for handler in self.websocket_handlers))
+        if self._in_flight:
+            self._idle = asyncio.Event()
+            await self._idle.wait()
+
+
+def _event_resolver(field_name: str) -> Callable[..., object]:
+    # A source event is either the field's value or a mapping holding it under the field name.
+    def resolve(event: object, _info: object, **_args: object) -> object:
+        if isinstance(event, Mapping) and field_name in event:
+            return event[field_name]
+        return event
+
+    return resolve
+
+
+def _default_websocket_handlers(logger: logging.Logger) -> list[WebSocketHandler]:
+    # Imported on demand: the handlers build on this module's engine.
+    try:
+        module = importlib.import_module("clew.server.websocket")
+        classes = [getattr(module, name) for name in _DEFAULT_HANDLER_NAMES]
+    except (ImportError, AttributeError) as error:
+        logger.warning(
+            "GraphQL over WebSocket is unavailable (%s); sockets are closed with 4406", error
+        )
+        return []
+    return [cast(WebSocketHandler, handler_class()) for handler_class in classes]
+
+
+_DEFAULT_HANDLER_NAMES = ("GraphQLTransportWSHandler", "GraphQLWSHandler")
