@@ -29,7 +29,8 @@ SDL = SDL_PATH.read_text(encoding="utf-8")
 #: A connection_init payload ``{"token": REJECTED_TOKEN}`` is refused by every test server.
 REJECTED_TOKEN = "wrong"
 
-TokenGetter = Callable[[GraphQLResolveInfo], "str | None"]
+#: Reads the token for ``whoami``; the context type is each server's own.
+TokenGetter = Callable[["GraphQLResolveInfo[object]"], "str | None"]
 
 
 def is_rejected(payload: object) -> bool:
@@ -45,7 +46,7 @@ def token_from_authorization(header: str | None) -> str | None:
     return rest if rest and scheme.lower() == "bearer" else header
 
 
-def token_from_context(info: GraphQLResolveInfo) -> str | None:
+def token_from_context(info: GraphQLResolveInfo[object]) -> str | None:
     """Read ``token`` from a mapping context or a context object; servers put it there."""
     context: object = info.context
     if isinstance(context, Mapping):
@@ -123,30 +124,32 @@ def build_test_schema(*, token_of: TokenGetter = token_from_context) -> PeerSche
     schema = build_schema(SDL)
     pubsub = PubSub()
 
-    async def slow(_root: object, _info: GraphQLResolveInfo, ms: int) -> str:
+    async def slow(_root: object, _info: GraphQLResolveInfo[object], ms: int) -> str:
         await asyncio.sleep(ms / 1000)
         return f"slept {ms}"
 
-    def fail(_root: object, _info: GraphQLResolveInfo) -> str:
+    def fail(_root: object, _info: GraphQLResolveInfo[object]) -> str:
         raise RuntimeError("boom")
 
     async def count(
-        _root: object, _info: GraphQLResolveInfo, to: int, delayMs: int = 0
+        _root: object, _info: GraphQLResolveInfo[object], to: int, delayMs: int = 0
     ) -> AsyncIterator[int]:
         for value in range(1, to + 1):
             if delayMs > 0:
                 await asyncio.sleep(delayMs / 1000)
             yield value
 
-    async def fail_after(_root: object, _info: GraphQLResolveInfo, n: int) -> AsyncIterator[int]:
+    async def fail_after(
+        _root: object, _info: GraphQLResolveInfo[object], n: int
+    ) -> AsyncIterator[int]:
         for value in range(1, n + 1):
             yield value
         raise RuntimeError("boom")
 
-    def messages(_root: object, _info: GraphQLResolveInfo, room: str) -> AsyncIterator[str]:
+    def messages(_root: object, _info: GraphQLResolveInfo[object], room: str) -> AsyncIterator[str]:
         return pubsub.subscribe(room)
 
-    def event(value: object, _info: GraphQLResolveInfo, **_args: object) -> object:
+    def event(value: object, _info: GraphQLResolveInfo[object], **_args: object) -> object:
         return value
 
     query = schema.query_type

@@ -17,7 +17,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
-from strawberry.types.unset import UNSET, UnsetType
+from strawberry.types.unset import UnsetType
 
 # Relative: the package is imported as "integration" or "tests.integration" depending on rootdir.
 from ..schema import PubSub, is_rejected, token_from_authorization  # noqa: TID252
@@ -123,8 +123,8 @@ class _App(GraphQL[dict[str, object], None]):
     ) -> UnsetType | dict[str, object] | None:
         if is_rejected(context.get("connection_params")):
             raise ConnectionRejectionError({"message": "Forbidden"})
-        # UNSET acknowledges without a payload (None would send "payload": null).
-        return UNSET
+        # The default (UNSET) acknowledges without a payload; None would send "payload": null.
+        return await super().on_ws_connect(context)
 
 
 def create_app() -> GraphQL[dict[str, object], None]:
