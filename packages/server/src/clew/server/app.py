@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, cast
 
 from graphql import ASTValidationRule, GraphQLSchema, build_schema
 from graphql.execution import MiddlewareManager
+from starlette.datastructures import State
 from starlette.websockets import WebSocket
 
 from clew.protocol._codes import CloseCode
@@ -73,6 +74,8 @@ class GraphQL:
             schema = build_schema(schema)
         bind_upload_scalar(schema)
         self.schema = schema
+        #: Room for application state (a pub/sub, a database pool), as on a Starlette app.
+        self.state = State()
         self.engine = Engine(
             schema,
             context_value=context_value,
