@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from enum import Enum
 
-__all__ = ["ConnectionState", "OperationRegistry"]
+__all__ = ["ConnectionState", "OperationRegistry", "OperationState"]
 
 
 class ConnectionState(Enum):
@@ -23,6 +23,15 @@ class ConnectionState(Enum):
     CLOSED = "closed"
 
 
+class OperationState(Enum):
+    """Where one operation id is in its life (the legacy protocol's `stop` needs two steps)."""
+
+    #: The operation runs: results may flow for it.
+    RUNNING = "running"
+    #: Legacy `stop` passed: no more `data`, but the server may still end it with `complete`.
+    STOPPING = "stopping"
+
+
 class OperationRegistry:
     """The ids of the operations that are running on one connection.
 
@@ -34,7 +43,7 @@ class OperationRegistry:
     __slots__ = ("_active",)
 
     def __init__(self) -> None:
-        self._active: set[str] = set()
+        self._active: dict[str, OperationState] = {}
 
     def __contains__(self, operation_id: object) -> bool:
         return operation_id in self._active
@@ -46,15 +55,23 @@ class OperationRegistry:
         return len(self._active)
 
     def reserve(self, operation_id: str) -> None:
-        """Mark `operation_id` as running; the caller has checked it is free."""
-        self._active.add(operation_id)
+        """Mark `operation_id` as running; the caller has checked whether it was free."""
+        self._active[operation_id] = OperationState.RUNNING
+
+    def state_of(self, operation_id: str) -> OperationState | None:
+        """The state of `operation_id`, or None when no operation has it."""
+        return self._active.get(operation_id)
+
+    def stop(self, operation_id: str) -> bool:
+        """Move a running `operation_id` to STOPPING; False when it was not running."""
+        if self._active.get(operation_id) is OperationState.RUNNING:
+            self._active[operation_id] = OperationState.STOPPING
+            return True
+        return False
 
     def release(self, operation_id: str) -> bool:
         """End `operation_id`; False when it was not running (a late or unknown id)."""
-        if operation_id in self._active:
-            self._active.remove(operation_id)
-            return True
-        return False
+        return self._active.pop(operation_id, None) is not None
 
     def clear(self) -> None:
         """Forget every operation: the connection is gone."""
