@@ -101,6 +101,8 @@ class Recorded:
     headers: dict[str, str]
     payload: dict[str, Any] | None = None
     file_parts: list[str] = field(default_factory=list)
+    file_map: dict[str, list[str]] = field(default_factory=dict)
+    field_order: list[str] = field(default_factory=list)
 
     @property
     def operation_name(self) -> str | None:
@@ -157,6 +159,7 @@ class GraphQLEndpoint:
         self.schema = make_schema()
         self.requests: list[Recorded] = []
         self.release_slow = asyncio.Event()
+        self.refuse_introspection = False
         self.app = web.Application()
         self.app.router.add_route("*", "/graphql", self.graphql)
         self.app.router.add_post("/slow", self.slow)
@@ -186,6 +189,12 @@ class GraphQLEndpoint:
             "variables": parsed.variables,
             "extensions": parsed.extensions,
         }
+        if self.refuse_introspection and parsed.operation_name == "IntrospectionQuery":
+            return web.Response(
+                text='{"errors":[{"message":"introspection is disabled"}]}',
+                status=400,
+                content_type="application/graphql-response+json",
+            )
         result = await graphql(
             self.schema,
             parsed.query,
@@ -216,7 +225,8 @@ class GraphQLEndpoint:
                 files[name] = UploadedFile(
                     part.filename, part.headers.get("Content-Type", ""), bytes(content)
                 )
-        record.headers["x-field-order"] = ",".join([*fields, *files])
+            record.field_order.append(name)
+        record.file_map = json.loads(fields["map"])
         parsed = parse_multipart_request(fields["operations"], fields["map"], files)
         assert isinstance(parsed, GraphQLRequest)
         return parsed
