@@ -7,6 +7,8 @@ what it returns from `receive()` and takes in `send()`; `parse`/`serialize` are 
 from __future__ import annotations
 
 from ._codec import Dumps, parse, serialize
+from ._state import TRANSITIONS
+from .connection import Connection
 from .messages import (
     ClientMessage,
     Complete,
@@ -33,8 +35,10 @@ SUBPROTOCOL = "graphql-ws"
 
 __all__ = [
     "SUBPROTOCOL",
+    "TRANSITIONS",
     "ClientMessage",
     "Complete",
+    "Connection",
     "ConnectionAck",
     "ConnectionErrorMessage",
     "ConnectionInit",

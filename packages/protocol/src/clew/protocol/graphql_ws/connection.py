@@ -1,0 +1,214 @@
+"""One legacy graphql-ws connection, for either side, with no I/O of its own.
+
+The host feeds each received text frame to `receive()` and acts on the events it returns;
+it writes whatever `send()` and `handle_timer()` return. Time only enters through `now`
+arguments, so the same object runs under asyncio, trio, threads or a test with a fake clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from clew.protocol._codec import JSONDecodeFailure
+from clew.protocol._codec import dumps as json_dumps
+from clew.protocol._codes import CloseCode, limit_close_reason
+from clew.protocol._errors import LocalProtocolError, RemoteProtocolError
+from clew.protocol._operations import ConnectionState, OperationRegistry
+from clew.protocol._types import Closure, JSONObject, Role
+
+from ._codec import Dumps, build, decode, serialize
+from ._state import Verdict, check_sendable, refusal, transition
+from .messages import ConnectionErrorMessage, Event, Ka, Message, Refused
+
+__all__ = ["Connection"]
+
+_ENDED = (ConnectionState.CLOSING, ConnectionState.CLOSED)
+
+
+class Connection:
+    """The protocol state of one socket, seen from `our_role`.
+
+    Timers are optional and relative to the `now` given at construction. A server with
+    `keepalive_interval` sends `ka` that often once acknowledged. A client with
+    `keepalive_timeout` checks every `keepalive_timeout`, starting with the first `ka` (as the
+    reference client does), that a `ka` arrived since the previous check, and closes 1011
+    otherwise; a silent server is so detected one to two timeouts after its last `ka`. Each
+    side ignores the other side's option. Ask `next_deadline()` when to call `handle_timer(now)`.
+    """
+
+    def __init__(
+        self,
+        our_role: Role,
+        *,
+        now: float = 0.0,
+        keepalive_interval: float | None = None,
+        keepalive_timeout: float | None = None,
+        dumps: Dumps = json_dumps,
+    ) -> None:
+        self.our_role = our_role
+        self.their_role = Role.SERVER if our_role is Role.CLIENT else Role.CLIENT
+        self._state = ConnectionState.AWAITING_INIT
+        self._operations = OperationRegistry()
+        self._dumps = dumps
+        is_server = our_role is Role.SERVER
+        self._ka_interval = keepalive_interval if is_server and keepalive_interval else None
+        self._next_ka = now + self._ka_interval if self._ka_interval else None
+        self._ka_timeout = keepalive_timeout if not is_server and keepalive_timeout else None
+        self._ka_check: float | None = None
+        self._ka_seen = False
+        # The latest time the host told us; the first keep-alive window starts from it.
+        self._now = now
+
+    @property
+    def state(self) -> ConnectionState:
+        """Where the connection is; see `ConnectionState`."""
+        return self._state
+
+    @property
+    def operations(self) -> Collection[str]:
+        """The ids of the operations running or stopping now (read-only view)."""
+        return self._operations
+
+    def receive(self, data: str | bytes) -> list[Event]:
+        """Process one frame from the peer; returns the events the host must act on.
+
+        An empty list means the frame changed nothing the host must see (e.g. `data` for a
+        stopped id). A server never raises for a bad client frame: it returns `Refused`, whose
+        `reply` the host writes before carrying on. A client raises `RemoteProtocolError`
+        (close 1002) for a frame the server may not send; the connection is then CLOSING.
+        Once CLOSING or CLOSED, frames still in flight are dropped.
+        """
+        if self._state in _ENDED:
+            return []
+        if self.our_role is Role.SERVER:
+            return self._receive_as_server(data)
+        try:
+            message = build(decode(data))
+            self._state, verdict = transition(
+                self.their_role, self._state, message, self._operations
+            )
+        except JSONDecodeFailure as exc:
+            raise self._fail(str(exc), CloseCode.PROTOCOL_ERROR) from None
+        except LocalProtocolError as exc:
+            raise self._fail(exc.reason, CloseCode.PROTOCOL_ERROR) from None
+        if type(message) is Ka:
+            self._ka_seen = True
+            if self._ka_timeout is not None and self._ka_check is None:
+                self._ka_check = self._now + self._ka_timeout
+        return [message] if verdict is Verdict.ACCEPTED else []
+
+    def _receive_as_server(self, data: str | bytes) -> list[Event]:
+        """A client frame: a message to act on, or a `Refused` reply; never an exception."""
+        try:
+            raw = decode(data)
+        except JSONDecodeFailure as exc:
+            return [self._refuse(None, str(exc))]
+        try:
+            message = build(raw)
+        except LocalProtocolError as exc:
+            return [self._refuse(raw.get("id"), exc.reason)]
+        try:
+            self._state, verdict = transition(
+                self.their_role, self._state, message, self._operations
+            )
+        except LocalProtocolError as exc:
+            return [self._refuse(getattr(message, "id", None), exc.reason)]
+        return [message] if verdict is Verdict.ACCEPTED else []
+
+    def _refuse(self, operation_id: object, reason: str) -> Refused:
+        reply = refusal(operation_id, reason, self._operations)
+        return Refused(reply=serialize(reply, self._dumps), reason=reason)
+
+    def send(self, message: Message) -> str:
+        """Check that we may send `message` now and return the frame to write.
+
+        Raises `LocalProtocolError` for a message the protocol forbids here, which leaves the
+        connection CLOSING — except for a message naming an operation it may not act on (the
+        peer stopped it, or it ended meanwhile) and for an `error` whose payload is not one
+        error object, which are refused and change nothing.
+        """
+        if self._state in _ENDED:
+            raise LocalProtocolError(
+                f"Cannot send '{message.type}': the connection is closing",
+                CloseCode.PROTOCOL_ERROR,
+            )
+        check_sendable(message)
+        try:
+            new_state, verdict = transition(self.our_role, self._state, message, self._operations)
+        except LocalProtocolError:
+            self._state = ConnectionState.CLOSING
+            raise
+        if verdict is Verdict.IGNORED:
+            raise LocalProtocolError(
+                f"Cannot send '{message.type}': operation {getattr(message, 'id', '')!r} "
+                "is not running",
+                CloseCode.PROTOCOL_ERROR,
+            )
+        self._state = new_state
+        return serialize(message, self._dumps)
+
+    def reject(self, payload: JSONObject | None = None) -> Closure:
+        """Refuse the `connection_init` just received (server): `connection_error`, then 1011.
+
+        `payload` is the `connection_error` payload (default `{"message": "Forbidden"}`); its
+        string `message`, if any, is the close reason. The reference server closes with 1011.
+        """
+        if self.our_role is not Role.SERVER or self._state is not ConnectionState.AWAITING_ACK:
+            raise LocalProtocolError(
+                "Only a server awaiting its ack can reject a connection",
+                CloseCode.PROTOCOL_ERROR,
+            )
+        if payload is None:
+            payload = {"message": "Forbidden"}
+        frame = serialize(ConnectionErrorMessage(payload=payload), self._dumps)
+        self._state = ConnectionState.CLOSING
+        message = payload.get("message")
+        reason = message if isinstance(message, str) and message else "Forbidden"
+        return Closure(
+            code=CloseCode.INTERNAL_ERROR, reason=limit_close_reason(reason), frames=(frame,)
+        )
+
+    def connection_closed(self) -> tuple[str, ...]:
+        """The transport reports the socket closed; returns the ids that were still live."""
+        live = tuple(self._operations)
+        self._operations.clear()
+        self._state = ConnectionState.CLOSED
+        return live
+
+    def next_deadline(self) -> float | None:
+        """The earliest time at which `handle_timer` has work to do, or None."""
+        if self._state in _ENDED:
+            return None
+        if self._state is ConnectionState.ACKNOWLEDGED and self._next_ka is not None:
+            return self._next_ka
+        return self._ka_check
+
+    def handle_timer(self, now: float) -> list[str]:
+        """Run the timers that are due: returns frames to write (a server's `ka`).
+
+        Raises `RemoteProtocolError` (close 1011) when a client's keep-alive window passed
+        without a `ka`; the connection is then CLOSING.
+        """
+        self._now = max(self._now, now)
+        if self._state in _ENDED:
+            return []
+        if self._ka_check is not None and self._ka_timeout is not None and now >= self._ka_check:
+            if not self._ka_seen:
+                raise self._fail("Keep-alive timeout", CloseCode.INTERNAL_ERROR)
+            self._ka_seen = False
+            self._ka_check = now + self._ka_timeout
+        frames: list[str] = []
+        if (
+            self._state is ConnectionState.ACKNOWLEDGED
+            and self._next_ka is not None
+            and self._ka_interval is not None
+            and now >= self._next_ka
+        ):
+            frames.append(self.send(Ka()))
+            self._next_ka = now + self._ka_interval
+        return frames
+
+    def _fail(self, reason: str, close_code: int) -> RemoteProtocolError:
+        """Enter CLOSING and build the error the host closes the socket with."""
+        self._state = ConnectionState.CLOSING
+        return RemoteProtocolError(reason, close_code)
