@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import BodyPartReader, web
-from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema, build_schema, graphql
+from graphql import GraphQLError, GraphQLSchema, build_schema, graphql
 from yarl import URL
 
 from clew.protocol.http import GraphQLRequest, parse_multipart_request
@@ -76,7 +76,7 @@ type Subscription {
 """
 
 AUTHOR = {"name": "Ursula", "born": 1929}
-BOOKS = [
+BOOKS: list[dict[str, object]] = [
     {"id": str(i), "title": f"Book {i}", "genre": "FICTION", "tags": ["t"], "author": AUTHOR}
     for i in range(1, 11)
 ]
@@ -118,13 +118,15 @@ def _file_info(upload: UploadedFile) -> dict[str, object]:
     }
 
 
-def _books(_info: GraphQLResolveInfo, count: int | None = None, genre: str | None = None) -> list:
+def _books(
+    _info: object, count: int | None = None, genre: str | None = None
+) -> list[dict[str, object]]:
     books = [b for b in BOOKS if genre is None or b["genre"] == genre]
     return books if count is None else books[:count]
 
 
-def _partial(_info: GraphQLResolveInfo) -> dict[str, object]:
-    def title(_info: GraphQLResolveInfo) -> str:
+def _partial(_info: object) -> dict[str, object]:
+    def title(_info: object) -> str:
         raise GraphQLError("title is unavailable")
 
     return {"id": "99", "title": title, "genre": "SCIENCE", "tags": []}

@@ -17,6 +17,7 @@ from clew.client import (
     SchemaValidationError,
     WebSocketSettings,
 )
+from clew.protocol import JSONObject
 
 from .endpoint import SDL, Server
 
@@ -117,7 +118,7 @@ class Factory:
 async def test_subscribe_goes_through_the_one_transport(server: Server) -> None:
     factory = Factory()
 
-    async def params() -> dict[str, object]:
+    async def params() -> JSONObject:
         return {"token": "t"}
 
     client = AIOHTTPClient(

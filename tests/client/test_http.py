@@ -214,5 +214,5 @@ async def test_backend_seed_api_executes(server: Server) -> None:
 async def test_client_rejects_backend_options_next_to_a_backend(server: Server) -> None:
     backend = AIOHTTPBackend(server.url)
     with pytest.raises(TypeError, match="timeout"):
-        AIOHTTPClient(backend, timeout=3)  # type: ignore[call-arg]
+        AIOHTTPClient(backend, timeout=3)
     await backend.close()

@@ -13,7 +13,7 @@ from clew.client import (
     HTTPStatusError,
     SchemaValidationError,
 )
-from clew.client._schema import INTROSPECTION_OPERATION
+from clew.client._schema import INTROSPECTION_OPERATION, SchemaSource
 
 from .endpoint import SDL, Server
 
@@ -66,11 +66,12 @@ async def test_introspection_transport_failure_propagates(server: Server) -> Non
 async def test_schema_given_up_front_is_never_introspected(
     server: Server, schema: GraphQLSchema, kind: str
 ) -> None:
-    source = {
+    sources: dict[str, SchemaSource] = {
         "sdl": SDL,
         "schema": schema,
         "introspection": {"data": introspection_from_schema(schema)},
-    }[kind]
+    }
+    source = sources[kind]
     async with AIOHTTPClient(server.url, schema=source) as client:
         assert client.schema is not None
         result = await client.query.hello(name=kind)
