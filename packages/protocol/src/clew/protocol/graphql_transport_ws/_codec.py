@@ -89,21 +89,31 @@ def parse(data: str | bytes | bytearray | memoryview) -> Message:
 
 
 def serialize(message: Message, dumps: Dumps = dumps) -> str:
-    """Encode `message` as one text frame; `parse(serialize(m)) == m` for every message."""
-    match message:
-        case Next(id=operation_id, payload=result):
-            # The hot path: one encoder call for the result, no intermediate dict.
-            return f'{{"id":{dumps(operation_id)},"type":"next","payload":{dumps(result)}}}'  # type: ignore[arg-type]
-        case ConnectionInit() | ConnectionAck() | Ping() | Pong():
-            if message.payload is None:
-                return f'{{"type":"{message.type}"}}'
-            return f'{{"type":"{message.type}","payload":{dumps(message.payload)}}}'
-        case Subscribe(id=operation_id, payload=request) | Error(id=operation_id, payload=request):
-            return (
-                f'{{"id":{dumps(operation_id)},"type":"{message.type}",'
-                f'"payload":{dumps(request)}}}'  # type: ignore[arg-type]
-            )
-        case Complete(id=operation_id):
-            return f'{{"id":{dumps(operation_id)},"type":"complete"}}'
-        case _:
-            assert_never(message)
+    """Encode `message` as one text frame; `parse(serialize(m)) == m` for every message.
+
+    Raises `LocalProtocolError` when a payload holds something JSON cannot carry (NaN, an
+    arbitrary object), whatever the encoder's own exception type.
+    """
+    try:
+        match message:
+            case Next(id=operation_id, payload=result):
+                # The hot path: one encoder call for the result, no intermediate dict.
+                return f'{{"id":{dumps(operation_id)},"type":"next","payload":{dumps(result)}}}'  # type: ignore[arg-type]
+            case ConnectionInit() | ConnectionAck() | Ping() | Pong():
+                if message.payload is None:
+                    return f'{{"type":"{message.type}"}}'
+                return f'{{"type":"{message.type}","payload":{dumps(message.payload)}}}'
+            case (
+                Subscribe(id=operation_id, payload=request)
+                | Error(id=operation_id, payload=request)
+            ):
+                return (
+                    f'{{"id":{dumps(operation_id)},"type":"{message.type}",'
+                    f'"payload":{dumps(request)}}}'  # type: ignore[arg-type]
+                )
+            case Complete(id=operation_id):
+                return f'{{"id":{dumps(operation_id)},"type":"complete"}}'
+            case _:
+                assert_never(message)
+    except (TypeError, ValueError) as exc:
+        raise LocalProtocolError(f"Cannot encode '{message.type}' message as JSON: {exc}") from exc

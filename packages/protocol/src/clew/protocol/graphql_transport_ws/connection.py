@@ -103,9 +103,10 @@ class Connection:
     def send(self, message: Message) -> str:
         """Check that we may send `message` now and return the frame to write.
 
-        Raises `LocalProtocolError` for a message the protocol forbids here, which leaves the
-        connection CLOSING — except for a message naming an operation that is no longer
-        running (the peer completed it meanwhile), which is refused and changes nothing.
+        Raises `LocalProtocolError` for a message the protocol forbids here or a payload that
+        is not JSON, which leaves the connection CLOSING — except for a message naming an
+        operation that is no longer running (the peer completed it meanwhile), which is
+        refused and changes nothing.
         """
         if self._state in _ENDED:
             raise LocalProtocolError(f"Cannot send '{message.type}': the connection is closing")
@@ -119,10 +120,22 @@ class Connection:
                 f"Cannot send '{message.type}': no operation with id "
                 f"{getattr(message, 'id', '')!r} is running"
             )
+        try:
+            frame = serialize(message, self._dumps)
+        except LocalProtocolError as exc:
+            # The registry already moved, so the two sides now disagree: close with an
+            # internal error (graphql-ws: 4500 on the server, 4005 on the client).
+            self._state = ConnectionState.CLOSING
+            code = (
+                CloseCode.INTERNAL_SERVER_ERROR
+                if self.our_role is Role.SERVER
+                else CloseCode.INTERNAL_CLIENT_ERROR
+            )
+            raise LocalProtocolError(exc.reason, code) from exc
         self._state = new_state
         if new_state is ConnectionState.ACKNOWLEDGED:
             self._init_deadline = None
-        return serialize(message, self._dumps)
+        return frame
 
     def reject(self, payload: JSONObject | None = None) -> Closure:
         """Refuse the `connection_init` just received (server): close 4403 Forbidden.
