@@ -24,6 +24,7 @@ __all__ = [
     "SubscriptionTransport",
     "WebSocketManagerFactory",
     "WebSocketSettings",
+    "resolve_headers",
 ]
 
 #: Produces the headers for one request, such as a freshly refreshed bearer token.
