@@ -303,7 +303,11 @@ class Engine:
         except Exception as error:
             raise InternalServerError(self._internal_error(error)) from error
         if isinstance(source, ExecutionResult):
-            return self.format_result(source, context_value)
+            # The stream could not be created: a request error, so no `data` (as graphql-js).
+            failed = self.format_result(source, context_value)
+            if failed.get("data") is None:
+                failed.pop("data", None)
+            return failed
         stream = cast(AsyncIterable[object], source)
         return SubscriptionStream(self, prepared, stream, variables, context_value)
 
