@@ -1,4 +1,4 @@
-"""When and how soon the WebSocket reconnects: a pure policy, so it can be tested without a clock."""
+"""When and how soon the WebSocket reconnects: a pure policy, testable without a clock."""
 
 from __future__ import annotations
 

@@ -1,0 +1,202 @@
+"""One operation on the shared WebSocket, as the async iterator a caller holds.
+
+The socket outlives any one operation and an operation outlives any one socket (it is
+resubscribed after a reconnect), so the state the transport keeps (`Operation`) is separate from
+the handle the caller iterates (`Subscription`). Dropping, closing or cancelling the handle
+stops that operation only: the transport sends `complete` (or legacy `stop`) for its id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from types import TracebackType
+from typing import Final, Protocol, final
+
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+
+from clew.protocol import SubscribePayload
+from clew.protocol.http import GraphQLResponse
+
+from .errors import GraphQLResponseError
+
+__all__ = ["Operation", "OperationOwner", "Subscription", "is_single_result"]
+
+
+@final
+class _End:
+    """The marker queued when the server completed the operation."""
+
+
+_END: Final = _End()
+
+
+def is_single_result(request_query: str, operation_name: str | None) -> bool:
+    """Whether the selected operation is a query or mutation (one result) or a subscription.
+
+    A document that does not parse, or names no such operation, counts as a subscription:
+    the server will answer it with `error`, and nothing is lost by treating it as a stream.
+    """
+    try:
+        document = parse(request_query, no_location=True)
+    except GraphQLError:
+        return False
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            continue
+        name = definition.name.value if definition.name else None
+        if operation_name is None or name == operation_name:
+            return definition.operation is not OperationType.SUBSCRIPTION
+    return False
+
+
+class Operation:
+    """The transport's record of one operation: its id, its request and its undelivered results.
+
+    `sent_on` is the number of the connection the operation was last sent on, so the transport
+    knows which operations to (re)send after each `connection_ack`.
+    """
+
+    __slots__ = ("_items", "_waiter", "ended", "id", "payload", "sent_on", "single_result")
+
+    def __init__(
+        self, operation_id: str, payload: SubscribePayload, *, single_result: bool
+    ) -> None:
+        self.id = operation_id
+        self.payload = payload
+        #: A query or mutation: never re-sent after a drop, since it might run twice.
+        self.single_result = single_result
+        self.sent_on: int | None = None
+        #: No more items will be queued (completed, failed or stopped).
+        self.ended = False
+        self._items: deque[GraphQLResponse | BaseException | _End] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+
+    def push(self, response: GraphQLResponse) -> None:
+        """Queue one result for the caller."""
+        if not self.ended:
+            self._put(response)
+
+    def finish(self) -> None:
+        """The operation is over; the caller's iteration ends after the queued results."""
+        if not self.ended:
+            self.ended = True
+            self._put(_END)
+
+    def fail(self, error: BaseException) -> None:
+        """The operation failed; the caller gets `error` after the queued results."""
+        if not self.ended:
+            self.ended = True
+            self._put(error)
+
+    def _put(self, item: GraphQLResponse | BaseException | _End) -> None:
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def get(self) -> GraphQLResponse | BaseException | _End:
+        """The next queued item, waiting for one if needed."""
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.popleft()
+
+
+class OperationOwner(Protocol):
+    """The transport side of a `Subscription`: starting and stopping its operation."""
+
+    def start(self, operation: Operation) -> None:
+        """Register `operation` and send it as soon as the connection allows."""
+        ...
+
+    def stop(self, operation: Operation) -> None:
+        """Forget `operation` and tell the server to stop it (no-op once it has ended)."""
+        ...
+
+
+class Subscription:
+    """The results of one operation on the shared WebSocket, as an async iterator.
+
+    The operation is sent on the first `__anext__` (so creating one costs nothing). It stops
+    — `complete`/`stop` is sent for its id only — when the caller calls `aclose()`, leaves an
+    ``async with`` block, breaks out of ``async for`` over an unnamed iterator (the handle is
+    dropped), or is cancelled while waiting for a result. A result with GraphQL `errors` is
+    yielded like any other unless `raise_graphql_errors` is set; an `error` message raises
+    `SubscriptionError`; a socket that closed for good raises `WebSocketClosedError`.
+    """
+
+    __slots__ = ("_closed", "_operation", "_owner", "_raise_graphql_errors", "_started")
+
+    def __init__(
+        self, owner: OperationOwner, operation: Operation, *, raise_graphql_errors: bool = False
+    ) -> None:
+        self._owner = owner
+        self._operation = operation
+        self._raise_graphql_errors = raise_graphql_errors
+        self._started = False
+        self._closed = False
+
+    @property
+    def id(self) -> str:
+        """The operation id, unique within the client and kept across reconnects."""
+        return self._operation.id
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> GraphQLResponse:
+        if self._closed:
+            raise StopAsyncIteration
+        operation = self._operation
+        if not self._started:
+            self._started = True
+            self._owner.start(operation)
+        try:
+            item = await operation.get()
+        except asyncio.CancelledError:
+            # The consumer was cancelled: nobody will read further results, stop the operation.
+            self._stop()
+            raise
+        if isinstance(item, _End):
+            self._closed = True
+            raise StopAsyncIteration
+        if isinstance(item, BaseException):
+            self._closed = True
+            raise item
+        if self._raise_graphql_errors and item.errors:
+            self._stop()
+            raise GraphQLResponseError(item.errors, item.data, item.extensions)
+        return item
+
+    async def aclose(self) -> None:
+        """Stop the operation now; a no-op once it has ended."""
+        self._stop()
+
+    async def __aenter__(self) -> Subscription:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._stop()
+
+    def _stop(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._started:
+            self._owner.stop(self._operation)
+
+    def __del__(self) -> None:
+        # `break` out of `async for` over an unnamed iterator drops the last reference here.
+        if not self._closed and self._started and not self._operation.ended:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: so is the socket
+                self._owner.stop(self._operation)
