@@ -1,0 +1,223 @@
+"""The operations of one socket: one task each, and a guaranteed close of every subscription.
+
+An operation task prepares the request through the engine, executes it, and hands each result
+to the socket's `Emitter`. It re-checks after every `await` that the operation is still wanted
+(the client may have completed it, the socket may be gone), never sends `complete` after
+`error`, and in its `finally` always closes the subscription's stream, so the resolver's async
+generator runs its `finally` on client `complete`/`stop`, disconnect, shutdown or replacement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from inspect import isawaitable
+from typing import TYPE_CHECKING, Protocol, final
+
+from graphql import OperationType
+
+from clew.protocol._types import (
+    FormattedError,
+    FormattedExecutionResult,
+    JSONObject,
+    SubscribePayload,
+)
+from clew.server._errors import INTERNAL_ERROR_MESSAGE
+from clew.server._execution import PreparationFailure, SubscriptionStream
+
+from ._hooks import CONNECTION_PARAMS, CONNECTION_RESULT, OnComplete, OnOperation, Operation
+from ._hooks import call_hook as _call_hook
+
+if TYPE_CHECKING:
+    from starlette.websockets import WebSocket
+
+    from clew.server._execution import Engine
+
+__all__ = ["Emitter", "Operations"]
+
+
+class Emitter(Protocol):
+    """Where an operation's frames go: the session, which owns the socket and its protocol."""
+
+    def wants(self, operation_id: str) -> bool:
+        """Whether the protocol still lets us send for `operation_id` (and the socket is open)."""
+        ...
+
+    async def next(self, operation_id: str, result: FormattedExecutionResult) -> None: ...
+
+    async def error(self, operation_id: str, errors: list[FormattedError]) -> None: ...
+
+    async def complete(self, operation_id: str) -> None: ...
+
+
+@final
+class _Running:
+    # One operation's bookkeeping; `operation` is set once `on_operation` has seen it, which
+    # is what obliges the task to call `on_complete`.
+    __slots__ = ("operation", "operation_id", "task")
+
+    def __init__(self, operation_id: str) -> None:
+        self.operation_id = operation_id
+        self.operation: Operation | None = None
+        self.task: asyncio.Task[None] | None = None
+
+
+@final
+class Operations:
+    """The running operations of one connection, by id; no state is shared between sockets."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        websocket: WebSocket,
+        emitter: Emitter,
+        *,
+        on_operation: OnOperation | None,
+        on_complete: OnComplete | None,
+    ) -> None:
+        self._engine = engine
+        self._websocket = websocket
+        self._emitter = emitter
+        self._on_operation = on_operation
+        self._on_complete = on_complete
+        self._logger = engine.logger
+        self._running: dict[str, _Running] = {}
+        #: The `connection_init` payload, given to the engine's context builder as its data.
+        self.connection_params: JSONObject = {}
+
+    def __len__(self) -> int:
+        return len(self._running)
+
+    def __contains__(self, operation_id: object) -> bool:
+        return operation_id in self._running
+
+    def start(self, operation_id: str, payload: SubscribePayload) -> None:
+        """Start `operation_id` now; any earlier operation with that id must be stopped first.
+
+        Registers the id before anything awaits, so a `complete` that follows at once finds it.
+        """
+        running = _Running(operation_id)
+        self._running[operation_id] = running
+        running.task = asyncio.get_running_loop().create_task(
+            self._run(running, payload), name=f"clew-ws-operation-{operation_id}"
+        )
+
+    def stop(self, operation_id: str) -> asyncio.Task[None] | None:
+        """Stop `operation_id` (cancel its task); its cleanup runs in the task. Returns it."""
+        running = self._running.pop(operation_id, None)
+        if running is None or running.task is None:
+            return None
+        running.task.cancel()
+        return running.task
+
+    async def stop_all(self) -> None:
+        """Stop every operation and wait until each has closed its stream and run its hook."""
+        tasks = [task for task in map(self.stop, tuple(self._running)) if task is not None]
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _wanted(self, running: _Running) -> bool:
+        operation_id = running.operation_id
+        return self._running.get(operation_id) is running and self._emitter.wants(operation_id)
+
+    async def _run(self, running: _Running, payload: SubscribePayload) -> None:
+        engine, emitter, operation_id = self._engine, self._emitter, running.operation_id
+        stream: SubscriptionStream | None = None
+        try:
+            prepared = engine.prepare(payload["query"], payload.get("operationName"))
+            if isinstance(prepared, PreparationFailure):
+                # Syntax, validation or operation-selection errors: `error` for this id only.
+                if self._wanted(running):
+                    await emitter.error(operation_id, prepared.errors)
+                return
+            context = await engine.context_for(self._websocket, self.connection_params)
+            self._add_connection_entries(context)
+            if not self._wanted(running):
+                return
+            operation = Operation(
+                id=operation_id,
+                name=prepared.operation_name,
+                type=prepared.operation_type,
+                payload=payload,
+            )
+            running.operation = operation
+            if self._on_operation is not None:
+                await _call_required(self._on_operation, self._websocket, operation)
+                if not self._wanted(running):
+                    return
+            variables = payload.get("variables")
+            if prepared.operation_type is not OperationType.SUBSCRIPTION:
+                result = await engine.execute(prepared, variables, context)
+                if not self._wanted(running):
+                    return
+                await emitter.next(operation_id, result)
+            else:
+                outcome = await engine.subscribe(prepared, variables, context)
+                if isinstance(outcome, SubscriptionStream):
+                    stream = outcome
+                    if not self._wanted(running):
+                        return
+                    # The hot path: one engine call and one frame per event, nothing else.
+                    async for result in stream:
+                        if not self._wanted(running):
+                            return
+                        if "data" not in result:
+                            # The source raised: the engine's last result carries only the
+                            # (masked) error. Like graphql-ws' server, end with `error`.
+                            await emitter.error(operation_id, result.get("errors") or [])
+                            return
+                        await emitter.next(operation_id, result)
+                else:
+                    # The stream could not be created (graphql-ws: `next` with the errors).
+                    if not self._wanted(running):
+                        return
+                    await emitter.next(operation_id, outcome)
+            if self._wanted(running):
+                await emitter.complete(operation_id)
+        except Exception:
+            self._logger.exception("WebSocket operation %r failed", operation_id)
+            if self._wanted(running):
+                await emitter.error(operation_id, [{"message": INTERNAL_ERROR_MESSAGE}])
+        finally:
+            if stream is not None:
+                await _close_stream(stream, self._logger)
+            if self._running.get(operation_id) is running:
+                del self._running[operation_id]
+            if running.operation is not None:
+                await _call_hook(
+                    self._on_complete,
+                    self._websocket,
+                    running.operation,
+                    logger=self._logger,
+                    name="on_complete",
+                )
+
+    def _add_connection_entries(self, context: object) -> None:
+        # The default context is {"request": websocket}; give resolvers the connection's
+        # params and on_connect's result there too (a user's dict keeps its own entries).
+        if isinstance(context, dict) and context.get("request") is self._websocket:
+            scope = self._websocket.scope
+            context.setdefault(CONNECTION_PARAMS, scope.get(CONNECTION_PARAMS))
+            context.setdefault(CONNECTION_RESULT, scope.get(CONNECTION_RESULT))
+
+
+async def _call_required(hook: OnOperation, websocket: WebSocket, operation: Operation) -> None:
+    # on_operation runs before execution: if it fails, the operation fails with it.
+    result = hook(websocket, operation)
+    if isawaitable(result):
+        await result
+
+
+async def _close_stream(stream: SubscriptionStream, logger: logging.Logger) -> None:
+    """Close `stream` and, through it, the resolver's source stream; a failure is logged."""
+    try:
+        await stream.aclose()
+        # A stream cancelled while awaiting its source marks itself closed without closing
+        # the source. An async generator is finished by then, but an async iterator that is
+        # not a generator is not: close the source too (closing it twice is a no-op).
+        source = getattr(stream, "_iterator", None)
+        close = getattr(source, "aclose", None)
+        if close is not None:
+            await close()
+    except Exception:
+        logger.exception("Closing a subscription's source stream failed")
