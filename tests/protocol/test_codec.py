@@ -1,0 +1,107 @@
+"""The shared JSON boundary: strict decoding with readable reasons, compact faithful encoding."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from clew.protocol._codec import JSONDecodeFailure, describe, dumps, loads_object, loads_value
+
+DOC = '{"a":[1,2.5,"x",true,null]}'
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        '{"a":[1,2.5,"x",true,null]}',
+        b'{"a":[1,2.5,"x",true,null]}',
+        bytearray(b'{"a":[1,2.5,"x",true,null]}'),
+        memoryview(b'{"a":[1,2.5,"x",true,null]}'),
+    ],
+    ids=["str", "bytes", "bytearray", "memoryview"],
+)
+def test_loads_object_accepts_text_and_bytes(data: str | bytes) -> None:
+    assert loads_object(data) == {"a": [1, 2.5, "x", True, None]}
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"\x80", "Body is not valid UTF-8"),
+        (
+            "{",
+            "Body is not valid JSON: Expecting property name enclosed in double quotes: "
+            "line 1 column 2 (char 1)",
+        ),
+        ("NaN", "Body is not valid JSON: NaN is not valid JSON"),
+        ("[Infinity]", "Body is not valid JSON: Infinity is not valid JSON"),
+        ("1", "Body must be a JSON object, got number"),
+        ("[]", "Body must be a JSON object, got array"),
+    ],
+)
+def test_loads_object_names_what_was_wrong(data: str | bytes, reason: str) -> None:
+    with pytest.raises(JSONDecodeFailure) as info:
+        loads_object(data, "Body")
+    assert str(info.value) == reason
+    assert isinstance(info.value, ValueError)
+
+
+def test_loads_value_accepts_any_json_value() -> None:
+    assert loads_value("[1]") == [1]
+    assert loads_value(b"null") is None
+    assert loads_value('"s"') == "s"
+
+
+def test_recursion_is_a_decode_failure() -> None:
+    with pytest.raises(JSONDecodeFailure, match=r"^Message is not valid JSON: "):
+        loads_value("[" * 100_000 + "]" * 100_000)
+
+
+def test_dumps_is_compact_and_keeps_unicode() -> None:
+    assert dumps({"a": [1, None], "é": "🦀"}) == '{"a":[1,null],"é":"🦀"}'
+
+
+def test_dumps_refuses_nan() -> None:
+    with pytest.raises(ValueError, match=r"not JSON compliant"):
+        dumps(float("nan"))
+
+
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [
+        (None, "null"),
+        (True, "boolean"),
+        (False, "boolean"),
+        (0, "number"),
+        (1.5, "number"),
+        ("", "string"),
+        ([], "array"),
+        ({}, "object"),
+        (object(), "object"),
+        (b"x", "bytes"),
+        ((1,), "tuple"),
+    ],
+)
+def test_describe_names_json_types(value: object, name: str) -> None:
+    assert describe(value) == name
+
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4)
+    ),
+    max_leaves=15,
+)
+
+
+@given(st.dictionaries(st.text(), JSON, max_size=5))
+def test_dumps_then_loads_is_identity(value: dict[str, object]) -> None:
+    text = dumps(value)  # type: ignore[arg-type]
+    assert loads_object(text) == value
+    assert loads_object(text.encode("utf-8")) == value
