@@ -182,9 +182,10 @@ def create_app(*, debug: bool = False) -> GraphQL:
         )
         return chat.post(room, author, f"shared {attachment.filename}", attachment)
 
-    async def message_posted(_root: object, _info: object, room: str) -> AsyncIterator[object]:
-        async for message in chat.pubsub.subscribe(room):
-            yield message
+    def message_posted(_root: object, _info: object, room: str) -> AsyncIterator[object]:
+        # The pub/sub generator itself, so closing the subscription closes it (a wrapping
+        # `async for` would leave it to the garbage collector).
+        return chat.pubsub.subscribe(room)
 
     app = GraphQL.from_sdl(
         SDL,
