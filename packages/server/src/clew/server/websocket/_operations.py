@@ -23,7 +23,7 @@ from clew.protocol._types import (
     SubscribePayload,
 )
 from clew.server._errors import INTERNAL_ERROR_MESSAGE
-from clew.server._execution import PreparationFailure, SubscriptionStream
+from clew.server._execution import InternalServerError, PreparationFailure, SubscriptionStream
 
 from ._hooks import CONNECTION_PARAMS, CONNECTION_RESULT, OnComplete, OnOperation, Operation
 from ._hooks import call_hook as _call_hook
@@ -174,6 +174,11 @@ class Operations:
                     await emitter.next(operation_id, outcome)
             if self._wanted(running):
                 await emitter.complete(operation_id)
+        except InternalServerError as failure:
+            # Failed outside the resolvers (already logged by the engine): `error`, masked.
+            if self._wanted(running):
+                errors = failure.result.get("errors") or [{"message": INTERNAL_ERROR_MESSAGE}]
+                await emitter.error(operation_id, errors)
         except Exception:
             self._logger.exception("WebSocket operation %r failed", operation_id)
             if self._wanted(running):
