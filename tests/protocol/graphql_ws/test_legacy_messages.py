@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
+from legacy_strategies import MESSAGES
 
 from clew.protocol import CloseCode, LocalProtocolError, RemoteProtocolError
 from clew.protocol.graphql_ws import (
@@ -253,48 +253,6 @@ def test_invalid_message_cannot_be_built(build: Any) -> None:
 
 
 # --- property: parse is the inverse of serialize ------------------------------------------------
-
-_ids = st.text(min_size=1, max_size=8)
-_scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=8)
-_json = st.recursive(
-    _scalars,
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
-_objects = st.dictionaries(st.text(max_size=5), _json, max_size=3)
-_errors = st.fixed_dictionaries(
-    {"message": st.text(max_size=10)},
-    optional={"path": st.lists(st.text(max_size=3) | st.integers(), max_size=3)},
-)
-_requests = st.fixed_dictionaries(
-    {"query": st.text(max_size=20)},
-    optional={
-        "operationName": st.none() | st.text(max_size=5),
-        "variables": st.none() | _objects,
-        "extensions": st.none() | _objects,
-    },
-)
-
-MESSAGES = st.one_of(
-    st.builds(ConnectionInit, payload=st.none() | _objects),
-    st.builds(ConnectionAck, payload=st.none() | _objects),
-    st.builds(ConnectionErrorMessage, payload=st.none() | _objects),
-    st.builds(Ka),
-    st.builds(ConnectionTerminate),
-    st.builds(Start, id=_ids, payload=_requests),
-    st.builds(Stop, id=_ids),
-    st.builds(Data, id=_ids, payload=_objects),
-    st.builds(
-        Error,
-        id=_ids,
-        payload=_errors
-        | st.lists(_errors, min_size=1, max_size=3)
-        | st.builds(lambda errors: {"errors": errors}, st.lists(_errors, min_size=1, max_size=2)),
-    ),
-    st.builds(Complete, id=_ids),
-)
 
 
 @given(MESSAGES)
