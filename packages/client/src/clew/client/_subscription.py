@@ -19,8 +19,6 @@ from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from clew.protocol import SubscribePayload
 from clew.protocol.http import GraphQLResponse
 
-from .errors import GraphQLResponseError
-
 __all__ = ["Operation", "OperationOwner", "Subscription", "is_single_result"]
 
 
@@ -126,18 +124,16 @@ class Subscription:
     — `complete`/`stop` is sent for its id only — when the caller calls `aclose()`, leaves an
     ``async with`` block, breaks out of ``async for`` over an unnamed iterator (the handle is
     dropped), or is cancelled while waiting for a result. A result with GraphQL `errors` is
-    yielded like any other unless `raise_graphql_errors` is set; an `error` message raises
-    `SubscriptionError`; a socket that closed for good raises `WebSocketClosedError`.
+    yielded like any other (the client's `raise_on_errors` turns it into an exception); an
+    `error` message raises `SubscriptionError`; a socket that closed for good raises
+    `WebSocketClosedError`.
     """
 
-    __slots__ = ("_closed", "_operation", "_owner", "_raise_graphql_errors", "_started")
+    __slots__ = ("__weakref__", "_closed", "_operation", "_owner", "_started")
 
-    def __init__(
-        self, owner: OperationOwner, operation: Operation, *, raise_graphql_errors: bool = False
-    ) -> None:
+    def __init__(self, owner: OperationOwner, operation: Operation) -> None:
         self._owner = owner
         self._operation = operation
-        self._raise_graphql_errors = raise_graphql_errors
         self._started = False
         self._closed = False
 
@@ -168,9 +164,6 @@ class Subscription:
         if isinstance(item, BaseException):
             self._closed = True
             raise item
-        if self._raise_graphql_errors and item.errors:
-            self._stop()
-            raise GraphQLResponseError(item.errors, item.data, item.extensions)
         return item
 
     async def aclose(self) -> None:

@@ -137,7 +137,7 @@ class WebSocketManager:
             single_result = is_single_result(request.query, request.operation_name)
         payload = cast(SubscribePayload, request.to_json_body())
         operation = Operation(self._settings.id_factory(), payload, single_result=single_result)
-        return Subscription(self, operation, raise_graphql_errors=self.options.raise_graphql_errors)
+        return Subscription(self, operation)
 
     async def close(self) -> None:
         """Fail the remaining operations, close the socket (code 1000) and end every task."""
@@ -269,7 +269,7 @@ class WebSocketManager:
         self._outbox.clear()
         self._idle_since = None
         self._dialect = dialect
-        reader = loop.create_task(self._read(ws, dialect, outcome))
+        reader = loop.create_task(self._read(ws, dialect, outcome), name="clew websocket reader")
         try:
             try:
                 payload = await self._connection_params()
@@ -361,11 +361,7 @@ class WebSocketManager:
                     outcome.close(CloseCode.NORMAL_CLOSURE, "Normal Closure")
                     return
                 wake_at = idle_at if wake_at is None else min(wake_at, idle_at)
-            try:
-                async with asyncio.timeout_at(wake_at):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
+            await self._wait(wake_at)
 
     async def _read(
         self, ws: aiohttp.ClientWebSocketResponse, dialect: Dialect, outcome: _Outcome
@@ -472,8 +468,17 @@ class WebSocketManager:
         until = loop.time() + delay
         while self._operations and not self._closed and loop.time() < until:
             self._wake.clear()
-            try:
-                async with asyncio.timeout_at(until):
-                    await self._wake.wait()
-            except TimeoutError:
-                return
+            await self._wait(until)
+
+    async def _wait(self, until: float | None) -> None:
+        """Sleep until `_wake` is set or the loop clock reaches `until`.
+
+        A timer that sets the event, rather than `asyncio.timeout`, whose expiry racing the
+        event can leave a stray cancellation on the task (Python 3.11).
+        """
+        timer = None if until is None else asyncio.get_running_loop().call_at(until, self._wake.set)
+        try:
+            await self._wake.wait()
+        finally:
+            if timer is not None:
+                timer.cancel()

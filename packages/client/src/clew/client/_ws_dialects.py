@@ -62,8 +62,6 @@ class WebSocketOptions:
     close_timeout: float = 5.0
     #: Largest frame accepted from the server, in bytes.
     max_message_size: int = 4 * 1024 * 1024
-    #: Raise `GraphQLResponseError` for a result with `errors` (by default it is yielded).
-    raise_graphql_errors: bool = False
     #: When and how to reconnect after the socket drops.
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
@@ -86,14 +84,9 @@ class WebSocketOptions:
         elif retry is not None and not isinstance(retry, RetryPolicy):
             raise TypeError(f"retry must be a RetryPolicy or a mapping, got {type(retry)}")
         for name, value in values.items():
-            default = names[name].default
             if name == "retry" or value is None:
                 continue
-            if isinstance(default, bool) and not isinstance(value, bool):
-                raise TypeError(f"WebSocket option {name} must be a bool, got {value!r}")
-            if not isinstance(value, int | float) or isinstance(value, bool) != isinstance(
-                default, bool
-            ):
+            if isinstance(value, bool) or not isinstance(value, int | float):
                 raise TypeError(f"WebSocket option {name} must be a number, got {value!r}")
         return cls(**values)  # type: ignore[arg-type]
 
