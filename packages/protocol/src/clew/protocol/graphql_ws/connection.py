@@ -3,6 +3,20 @@
 The host feeds each received text frame to `receive()` and acts on the events it returns;
 it writes whatever `send()` and `handle_timer()` return. Time only enters through `now`
 arguments, so the same object runs under asyncio, trio, threads or a test with a fake clock.
+
+What a server host does with each event:
+- `ConnectionInit`: decide (await `on_connect`) *before* feeding the next frame — the reference
+  client writes `start` right behind `connection_init` — then write `send(ConnectionAck())`
+  and, with keep-alive on, `send(Ka())` at once (the reference does); or apply `reject()`.
+- `Start`: run the operation, reserving its id before any `await`. When the id was already
+  running (or stopping), the start replaces it: end the old work silently, sending nothing.
+- `Stop`: end the operation; afterwards send `Complete` (the reference does) or nothing, never
+  `Data` (`send` refuses it).
+- `ConnectionTerminate`: close the socket (1000) and end every operation.
+- `Refused`: write `reply` and carry on; nothing else changed.
+A client host ends an operation on `Error` or `Complete`, reports `ConnectionErrorMessage`
+received while awaiting the ack as a rejection, ignores `Ka`, and closes with the error's
+`close_code` on `RemoteProtocolError`. Both call `connection_closed()` when the socket goes.
 """
 
 from __future__ import annotations
