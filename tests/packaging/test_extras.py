@@ -1,0 +1,158 @@
+"""The built wheel, installed in fresh venvs, brings exactly the dependencies each extra promises.
+
+The wheel is built once; each case gets its own venv (made without pip, and filled by this
+interpreter's pip through `--python`, which keeps the whole module to a few seconds).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+
+# Imports each module named on the command line; reports "ok" or the error, one JSON object.
+PROBE = """
+import importlib, json, sys
+
+report = {}
+for name in sys.argv[1:]:
+    try:
+        importlib.import_module(name)
+    except ImportError as error:
+        report[name] = f"{type(error).__name__}: {error}"
+    else:
+        report[name] = "ok"
+print(json.dumps(report))
+"""
+MODULES = [
+    "clew.protocol",
+    "clew.protocol.graphql_transport_ws",
+    "clew.protocol.http",
+    "clew.client",
+    "clew.server",
+    "aiohttp",
+    "starlette",
+    "graphql",
+]
+
+
+def clean_env() -> dict[str, str]:
+    """The environment without anything that points back into this checkout or its venv."""
+    drop = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "COV_CORE", "COVERAGE")
+    return {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+
+
+def run(*args: str | Path, cwd: Path) -> str:
+    completed = subprocess.run(
+        [str(arg) for arg in args],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        cwd=cwd,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return completed.stdout
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The clew wheel, built from this checkout."""
+    out = tmp_path_factory.mktemp("wheel")
+    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", out, ROOT, cwd=out)
+    (built,) = out.glob("clew-*.whl")
+    return built
+
+
+@pytest.fixture(scope="session")
+def probe(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], dict[str, str]]:
+    """Install the wheel with `extra` into a fresh venv and report which modules import."""
+    reports: dict[str, dict[str, str]] = {}
+
+    def install_and_probe(extra: str) -> dict[str, str]:
+        if extra not in reports:
+            home = tmp_path_factory.mktemp(f"venv-{extra or 'bare'}")
+            venv = home / "venv"
+            run(sys.executable, "-m", "venv", "--without-pip", venv, cwd=home)
+            python = venv / "bin" / "python"
+            requirement = f"{wheel}[{extra}]" if extra else str(wheel)
+            pip = [sys.executable, "-m", "pip", "--python", python]
+            run(*pip, "install", "-q", "--disable-pip-version-check", requirement, cwd=home)
+            reports[extra] = json.loads(run(python, "-c", PROBE, *MODULES, cwd=home))
+        return reports[extra]
+
+    return install_and_probe
+
+
+def test_no_extra_installs_only_the_protocol_core(probe: Callable[[str], dict[str, str]]) -> None:
+    report = probe("")
+    assert report["clew.protocol"] == "ok"
+    assert report["clew.protocol.graphql_transport_ws"] == "ok"
+    assert report["clew.protocol.http"] == "ok"
+    for dependency in ("aiohttp", "starlette", "graphql"):
+        assert report[dependency].startswith("ModuleNotFoundError"), report[dependency]
+
+
+def test_client_extra_brings_aiohttp_not_starlette(probe: Callable[[str], dict[str, str]]) -> None:
+    report = probe("client")
+    assert report["aiohttp"] == "ok"
+    assert report["graphql"] == "ok"
+    assert report["clew.client"] == "ok"
+    assert report["clew.protocol"] == "ok"
+    assert report["starlette"].startswith("ModuleNotFoundError")
+
+
+def test_server_extra_brings_starlette_not_aiohttp(probe: Callable[[str], dict[str, str]]) -> None:
+    report = probe("server")
+    assert report["starlette"] == "ok"
+    assert report["graphql"] == "ok"
+    assert report["clew.server"] == "ok"
+    assert report["clew.protocol"] == "ok"
+    assert report["aiohttp"].startswith("ModuleNotFoundError")
+
+
+@pytest.mark.parametrize("extra", ["", "client"])
+def test_server_without_its_extra_names_the_install_command(
+    probe: Callable[[str], dict[str, str]], extra: str
+) -> None:
+    error = probe(extra)["clew.server"]
+    # The probe only catches ImportError (and its subclasses), so this is one.
+    assert error != "ok"
+    assert 'pip install "clew[server]"' in error
+
+
+@pytest.mark.parametrize("extra", ["", "server"])
+def test_client_without_its_extra_names_the_install_command(
+    probe: Callable[[str], dict[str, str]], extra: str
+) -> None:
+    error = probe(extra)["clew.client"]
+    assert error != "ok"
+    assert 'pip install "clew[client]"' in error
+
+
+def test_wheel_is_a_namespace_package_with_type_information(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        (metadata,) = [name for name in names if name.endswith(".dist-info/METADATA")]
+        requirements = [
+            line.removeprefix("Requires-Dist: ")
+            for line in archive.read(metadata).decode().splitlines()
+            if line.startswith("Requires-Dist: ")
+        ]
+    # `clew` is a namespace package: a clew/__init__.py would shadow other clew.* distributions.
+    assert "clew/__init__.py" not in names
+    for package in ("protocol", "client", "server"):
+        assert f"clew/{package}/__init__.py" in names
+        assert f"clew/{package}/py.typed" in names
+    # Every dependency belongs to an extra: a bare install pulls in nothing.
+    assert requirements
+    assert all("extra ==" in requirement for requirement in requirements), requirements
