@@ -54,6 +54,8 @@ class Seen:
     stopped: list[str] = field(default_factory=list)
     client_close_code: int | None = None
     terminated: bool = False
+    pings: int = 0
+    frame_pings: int = 0
 
 
 Emit = Callable[[JSONObject], Awaitable[bool]]
@@ -96,10 +98,10 @@ class FakeServer:
         """Every id the client stopped, over all sockets."""
         return [item for seen in self.sockets for item in seen.stopped]
 
-    async def wait_for(self, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    async def wait_for(self, condition: Callable[[], bool], within: float = 5.0) -> None:
         """Poll until `condition()` holds (server-side effects arrive asynchronously)."""
-        async with asyncio.timeout(timeout):
-            while not condition():
+        async with asyncio.timeout(within):
+            while not condition():  # noqa: ASYNC110 - the conditions are plain attributes
                 await asyncio.sleep(0.005)
 
     def drop(self) -> None:
@@ -138,7 +140,8 @@ class FakeServer:
     # -- the WebSocket route --
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(protocols=self.subprotocols)
+        # autoping off so the WebSocket-frame pings of aiohttp's `heartbeat` can be counted.
+        ws = web.WebSocketResponse(protocols=self.subprotocols, autoping=False)
         await ws.prepare(request)
         seen = Seen(
             next(self._numbers),
@@ -169,7 +172,7 @@ class FakeServer:
     ) -> None:
         conn = tws.Connection(Role.SERVER)
         async for frame in ws:
-            if frame.type is not aiohttp.WSMsgType.TEXT:
+            if not await _is_text(ws, seen, frame):
                 continue
             try:
                 messages = conn.receive(frame.data)
@@ -189,23 +192,13 @@ class FakeServer:
                         if self.garbage_after_ack is not None:
                             await ws.send_str(self.garbage_after_ack)
                     case tws.Ping():
+                        seen.pings += 1
                         if self.answer_pings:
                             await ws.send_str(conn.send(message.response()))
                     case tws.Subscribe(id=operation_id, payload=payload):
                         seen.started.append((operation_id, payload.get("operationName")))
 
-                        async def emit(result: JSONObject, operation_id: str = operation_id) -> bool:
-                            return await _write(ws, conn, tws.Next(id=operation_id, payload=result))  # type: ignore[arg-type]
-
-                        async def end(error: str | None, operation_id: str = operation_id) -> None:
-                            if error is None:
-                                await _write(ws, conn, tws.Complete(id=operation_id))
-                            else:
-                                await _write(
-                                    ws, conn, tws.Error(id=operation_id, payload=[{"message": error}])
-                                )
-
-                        tasks[operation_id] = asyncio.create_task(self._run(payload, emit, end))
+                        self._launch(ws, conn, tasks, operation_id, payload, legacy=False)
                     case tws.Complete(id=operation_id):
                         seen.stopped.append(operation_id)
                         task = tasks.pop(operation_id, None)
@@ -219,7 +212,7 @@ class FakeServer:
     ) -> None:
         conn = lws.Connection(Role.SERVER)
         async for frame in ws:
-            if frame.type is not aiohttp.WSMsgType.TEXT:
+            if not await _is_text(ws, seen, frame):
                 continue
             for message in conn.receive(frame.data):
                 match message:
@@ -244,18 +237,7 @@ class FakeServer:
                     case lws.Start(id=operation_id, payload=payload):
                         seen.started.append((operation_id, payload.get("operationName")))
 
-                        async def emit(result: JSONObject, operation_id: str = operation_id) -> bool:
-                            return await _write(ws, conn, lws.Data(id=operation_id, payload=result))  # type: ignore[arg-type]
-
-                        async def end(error: str | None, operation_id: str = operation_id) -> None:
-                            if error is None:
-                                await _write(ws, conn, lws.Complete(id=operation_id))
-                            else:
-                                await _write(
-                                    ws, conn, lws.Error(id=operation_id, payload={"message": error})
-                                )
-
-                        tasks[operation_id] = asyncio.create_task(self._run(payload, emit, end))
+                        self._launch(ws, conn, tasks, operation_id, payload, legacy=True)
                     case lws.Stop(id=operation_id):
                         seen.stopped.append(operation_id)
                         task = tasks.pop(operation_id, None)
@@ -268,6 +250,34 @@ class FakeServer:
                         return
                     case _:
                         pass
+
+    def _launch(
+        self,
+        ws: web.WebSocketResponse,
+        conn: Any,
+        tasks: dict[str, asyncio.Task[None]],
+        operation_id: str,
+        payload: Any,
+        *,
+        legacy: bool,
+    ) -> None:
+        """Run one operation from the table as a task, writing through `conn`."""
+
+        async def emit(result: JSONObject) -> bool:
+            kind = lws.Data if legacy else tws.Next
+            return await _write(ws, conn, kind(id=operation_id, payload=result))  # type: ignore[arg-type]
+
+        async def end(error: str | None) -> None:
+            message: Any
+            if error is None:
+                message = (lws.Complete if legacy else tws.Complete)(id=operation_id)
+            elif legacy:
+                message = lws.Error(id=operation_id, payload={"message": error})
+            else:
+                message = tws.Error(id=operation_id, payload=[{"message": error}])
+            await _write(ws, conn, message)
+
+        tasks[operation_id] = asyncio.create_task(self._run(payload, emit, end))
 
     async def _keepalive(self, ws: web.WebSocketResponse, conn: lws.Connection) -> None:
         assert self.ka_interval is not None
@@ -322,6 +332,14 @@ class FakeServer:
                 await end(None)
             case _:
                 await end(f"Unknown operation {name}")
+
+
+async def _is_text(ws: web.WebSocketResponse, seen: Seen, frame: aiohttp.WSMessage) -> bool:
+    """Answer and count WebSocket-frame pings; True for a text frame to hand to the protocol."""
+    if frame.type is aiohttp.WSMsgType.PING:
+        seen.frame_pings += 1
+        await ws.pong(frame.data)
+    return frame.type is aiohttp.WSMsgType.TEXT
 
 
 async def _write(ws: web.WebSocketResponse, conn: Any, message: Any) -> bool:

@@ -1,13 +1,15 @@
-"""The shared socket: endpoint, subprotocol offer, one connection for every operation, idle close."""
+"""The shared socket: endpoint, subprotocol offer, one connection for all operations, idle close."""
 
 from __future__ import annotations
 
 import asyncio
 
+import pytest
 from conftest import BackendFactory, FakeServer, clew_tasks, collect, op
 
 from clew.client import AIOHTTPBackend
 from clew.client._websocket import WebSocketManager
+from clew.client.errors import WebSocketClosedError
 
 
 async def test_subscription_runs_over_the_derived_ws_endpoint(
@@ -129,16 +131,11 @@ async def test_closing_the_client_closes_the_socket_and_ends_every_task(
 async def test_a_server_that_selects_no_subprotocol_fails_clearly(
     fake: FakeServer, make_backend: BackendFactory
 ) -> None:
-    from clew.client.errors import WebSocketClosedError
-
     fake.subprotocols = ("something-else",)
     backend = make_backend()
     stream = backend.execute_subscription(op("Count"))
-    try:
+    with pytest.raises(WebSocketClosedError) as caught:
         await anext(stream)
-    except WebSocketClosedError as exc:
-        assert exc.close_code == 4406
-        assert "graphql-transport-ws" in exc.reason
-    else:
-        raise AssertionError("expected WebSocketClosedError")
+    assert caught.value.close_code == 4406
+    assert "graphql-transport-ws" in caught.value.reason
     assert fake.connections == 1  # fatal: not retried

@@ -1,0 +1,160 @@
+"""One operation on the shared socket: stopping it, its errors, and queries over the socket."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from contextlib import aclosing
+
+import pytest
+from conftest import BackendFactory, FakeServer, collect, op
+
+from clew.client import AIOHTTPClient
+from clew.client._subscription import is_single_result
+from clew.client.errors import GraphQLResponseError, SubscriptionError, WebSocketClosedError
+
+
+async def test_breaking_out_of_async_for_stops_that_operation_only(
+    fake: FakeServer, make_backend: BackendFactory, subprotocol: str
+) -> None:
+    backend = make_backend([subprotocol])
+    keep = backend.execute_subscription(op("Ticks"))
+    assert (await anext(keep)).data == {"tick": 1}
+    async for response in backend.execute_subscription(op("Ticks")):
+        assert response.data == {"tick": 1}
+        break
+    gc.collect()  # not needed on CPython (refcounting), kept for other interpreters
+    (kept_id, _), (dropped_id, _) = fake.started()
+    await fake.wait_for(lambda: fake.stopped() == [dropped_id])
+    # The other subscription carries on, on the same socket.
+    assert (await anext(keep)).data == {"tick": 2}
+    assert fake.connections == 1
+    await keep.aclose()
+    await fake.wait_for(lambda: fake.stopped() == [dropped_id, kept_id])
+
+
+async def test_aclose_stops_the_operation_and_ends_iteration(
+    fake: FakeServer, make_backend: BackendFactory, subprotocol: str
+) -> None:
+    backend = make_backend([subprotocol])
+    stream = backend.execute_subscription(op("Ticks"))
+    async with aclosing(stream):
+        assert (await anext(stream)).data == {"tick": 1}
+    await fake.wait_for(lambda: len(fake.stopped()) == 1)
+    with pytest.raises(StopAsyncIteration):
+        await anext(stream)
+    await stream.aclose()  # idempotent
+    assert len(fake.stopped()) == 1
+
+
+async def test_cancelling_the_consumer_stops_the_operation(
+    fake: FakeServer, make_backend: BackendFactory, subprotocol: str
+) -> None:
+    backend = make_backend([subprotocol])
+    other = backend.execute_subscription(op("Ticks"))
+    assert (await anext(other)).data == {"tick": 1}
+    consumer = asyncio.create_task(collect(backend.execute_subscription(op("Hang"))))
+    await fake.wait_for(lambda: len(fake.started()) == 2)
+    consumer.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await consumer
+    hang_id = fake.started()[1][0]
+    await fake.wait_for(lambda: fake.stopped() == [hang_id])
+    assert (await anext(other)).data is not None
+    await other.aclose()
+
+
+async def test_an_error_message_fails_that_iterator_only(
+    fake: FakeServer, make_backend: BackendFactory, subprotocol: str
+) -> None:
+    backend = make_backend([subprotocol])
+    ticks = backend.execute_subscription(op("Ticks"))
+    assert (await anext(ticks)).data == {"tick": 1}
+    with pytest.raises(SubscriptionError) as caught:
+        await collect(backend.execute_subscription(op("Fail")))
+    assert [error["message"] for error in caught.value.errors] == ["boom"]
+    assert "boom" in str(caught.value)
+    assert (await anext(ticks)).data is not None
+    await ticks.aclose()
+
+
+async def test_result_errors_are_events_not_exceptions(
+    make_backend: BackendFactory, subprotocol: str
+) -> None:
+    backend = make_backend([subprotocol])
+    responses = [r async for r in backend.execute_subscription(op("Partial"))]
+    assert len(responses) == 1
+    assert responses[0].data == {"partial": None}
+    assert responses[0].errors == [{"message": "half"}]
+
+
+async def test_the_client_raises_result_errors_when_asked(fake: FakeServer) -> None:
+    async with AIOHTTPClient(fake.url, websocket_options={"idle_timeout": 0}) as client:
+        stream = client.subscribe(op("Partial").query, operation_name="Partial")
+        assert [r.errors async for r in stream] == [[{"message": "half"}]]
+        checked = client.subscribe(
+            op("Partial").query, operation_name="Partial", raise_on_errors=True
+        )
+        with pytest.raises(GraphQLResponseError):
+            await collect(checked)
+
+
+async def test_operations_after_close_fail_clearly(make_backend: BackendFactory) -> None:
+    backend = make_backend()
+    transport = backend.websocket()
+    await transport.close()
+    with pytest.raises(WebSocketClosedError, match="closed"):
+        await anext(transport.subscribe(op("Count")))
+
+
+async def test_consumers_waiting_when_the_client_closes_get_an_exception(
+    make_backend: BackendFactory,
+) -> None:
+    backend = make_backend()
+    consumer = asyncio.create_task(collect(backend.execute_subscription(op("Hang"))))
+    await asyncio.sleep(0.05)
+    await backend.close()
+    with pytest.raises(WebSocketClosedError) as caught:
+        await consumer
+    assert caught.value.close_code == 1000
+
+
+async def test_queries_and_mutations_can_run_over_the_socket(
+    fake: FakeServer, make_backend: BackendFactory, subprotocol: str
+) -> None:
+    backend = make_backend([subprotocol], use_websocket_for_queries=True)
+    response = await backend.execute_query(op("Echo", value=7))
+    assert response.data == {"echo": {"value": 7}}
+    response = await backend.execute_mutation(op("Bump"))
+    assert response.data == {"bump": 1}
+    assert fake.connections == 1
+    assert [name for _, name in fake.started()] == ["Echo", "Bump"]
+
+
+async def test_many_concurrent_queries_over_one_socket(
+    fake: FakeServer, make_backend: BackendFactory
+) -> None:
+    backend = make_backend(use_websocket_for_queries=True)
+    responses = await asyncio.gather(
+        *(backend.execute_query(op("Echo", value=i)) for i in range(20))
+    )
+    assert [r.data for r in responses] == [{"echo": {"value": i}} for i in range(20)]
+    assert fake.connections == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "operation_name", "single"),
+    [
+        ("{ hello }", None, True),
+        ("query Q { hello }", None, True),
+        ("mutation M { bump }", None, True),
+        ("subscription S { tick }", None, False),
+        ("query A { a } subscription B { b }", "B", False),
+        ("query A { a } subscription B { b }", "A", True),
+        ("not graphql", None, False),
+    ],
+)
+def test_single_result_operations_are_recognised(
+    query: str, operation_name: str | None, single: bool
+) -> None:
+    assert is_single_result(query, operation_name) is single
