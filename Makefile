@@ -27,6 +27,10 @@ run: $(STAMP)
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest --cov=clew.protocol --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=100
 
+bench: $(STAMP)
+	$(BIN)/python benchmarks/http/bench_hello.py
+	$(BIN)/python benchmarks/subscriptions/bench_stream.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check packages tests
 	$(BIN)/ruff format --check packages tests
