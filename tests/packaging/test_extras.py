@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[2]
+# Building and installing can take minutes on a machine with a cold package cache.
+pytestmark = pytest.mark.timeout(600)
 
 # Imports each module named on the command line; reports "ok" or the error, one JSON object.
 PROBE = """
