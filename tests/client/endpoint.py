@@ -169,6 +169,7 @@ class GraphQLEndpoint:
         self.app.router.add_post("/bad-gateway", self.bad_gateway)
         self.app.router.add_post("/proxy-json-error", self.proxy_json_error)
         self.app.router.add_post("/wrong-shape", self.wrong_shape)
+        self.app.router.add_post("/legacy-400", self.legacy_400)
 
     def operations(self, name: str | None = None) -> list[Recorded]:
         """The GraphQL requests received, optionally only those with `operationName` == name."""
@@ -247,6 +248,11 @@ class GraphQLEndpoint:
     async def proxy_json_error(self, request: web.Request) -> web.Response:
         # application/json with a non-2xx status may come from a proxy: not a GraphQL response.
         return web.json_response({"errors": [{"message": "rate limited"}]}, status=429)
+
+    async def legacy_400(self, request: web.Request) -> web.Response:
+        # What Ariadne and Strawberry answer for a document that fails validation.
+        body = {"errors": [{"message": "Cannot query field 'nope' on type 'Query'."}]}
+        return web.json_response(body, status=400)
 
     async def wrong_shape(self, request: web.Request) -> web.Response:
         return web.json_response({"data": [1, 2]})

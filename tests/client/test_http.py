@@ -168,6 +168,13 @@ async def test_non_2xx_application_json_is_not_trusted(server: Server) -> None:
     assert "rate limited" in caught.value.body
 
 
+async def test_legacy_400_json_with_request_errors_is_a_response(server: Server) -> None:
+    async with AIOHTTPClient(server.route("/legacy-400")) as client:
+        result = await client.execute("{ nope }")
+    assert result.data is None
+    assert result.errors == [{"message": "Cannot query field 'nope' on type 'Query'."}]
+
+
 async def test_4xx_graphql_response_is_a_response_not_a_transport_error(server: Server) -> None:
     async with AIOHTTPClient(server.url) as client:
         result = await client.execute("{ nope }")

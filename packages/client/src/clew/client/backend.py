@@ -24,6 +24,7 @@ from clew.protocol.http import (
     MediaType,
     ResponseFormatError,
     is_graphql_response,
+    parse_media_type,
 )
 
 from ._types import (
@@ -235,19 +236,45 @@ class AIOHTTPBackend:
         return _read_response(url, status, content_type, body, reply_headers)
 
 
+#: Statuses a legacy `application/json` server uses for GraphQL request errors.
+_REQUEST_ERROR_STATUSES = frozenset({400, 422})
+
+
 def _read_response(
     url: str, status: int, content_type: str | None, body: bytes, headers: Mapping[str, str]
 ) -> GraphQLResponse:
     """Decide whether an answer is a GraphQL response (spec, "Processing the response").
 
     `application/graphql-response+json` is a GraphQL response at any status; other 2xx bodies
-    are read as JSON (legacy servers); any other non-2xx is an `HTTPStatusError`.
+    are read as JSON (legacy servers). A non-2xx `application/json` body is a GraphQL response
+    only when it is one carrying request errors and no data — what Ariadne, Strawberry and
+    older drafts send with 400 (or 422) for a document that fails to parse or validate;
+    anything else (a proxy's 429 or 502, say) is an `HTTPStatusError`.
     """
     text = body.decode("utf-8", errors="replace")
     success = 200 <= status < 300
     if not (success or is_graphql_response(status, content_type)):
+        if status in _REQUEST_ERROR_STATUSES and _is_json(content_type):
+            try:
+                response = GraphQLResponse.from_json(body)
+            except ResponseFormatError:
+                pass
+            else:
+                if response.errors and not response.data_present:
+                    return response
         raise HTTPStatusError(url, status, text, headers)
     try:
         return GraphQLResponse.from_json(body)
     except ResponseFormatError as exc:
         raise InvalidResponseError(url, status, text, headers, str(exc)) from None
+
+
+def _is_json(content_type: str | None) -> bool:
+    """Whether a Content-Type header names plain `application/json`."""
+    if content_type is None:
+        return False
+    try:
+        media_type, _ = parse_media_type(content_type)
+    except ValueError:
+        return False
+    return media_type == MediaType.JSON
