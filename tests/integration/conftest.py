@@ -60,6 +60,12 @@ def strawberry_server() -> Iterator[RunningServer]:
     yield from _uvicorn("strawberry", "peers.strawberry_app:create_app")
 
 
+@pytest.fixture(scope="session")
+def clew_server() -> Iterator[RunningServer]:
+    """clew's own server on the shared schema, both subprotocols, stats at /_test/stats."""
+    yield from _uvicorn("clew", "peers.clew_app:create_app")
+
+
 @pytest.fixture
 def peer_server(request: pytest.FixtureRequest) -> Callable[[Peer], RunningServer]:
     """Look up the (session-wide) server of a peer named by a parametrised test."""

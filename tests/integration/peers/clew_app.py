@@ -1,0 +1,207 @@
+"""The shared test schema served by clew itself, with counters the tests can read over HTTP.
+
+`create_app` (for ``uvicorn --factory``) serves :func:`build_test_schema` unchanged at
+``/graphql`` with clew's `GraphQL`, both WebSocket subprotocols, short keepalives and an
+``on_connect`` that refuses ``{"token": "wrong"}``. Tests observe the server side through
+``GET /_test/stats``: per connection_init token, how many sockets were initialised and are open,
+and how many subscription source streams started, ended, and were closed before their end.
+Keying by token lets tests share one server process without counting each other's work.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import TYPE_CHECKING, Final, final
+
+from starlette.requests import HTTPConnection
+from starlette.responses import JSONResponse
+
+from clew.server import GraphQL
+from clew.server.websocket import (
+    ConnectionRejected,
+    GraphQLTransportWSHandler,
+    GraphQLWSHandler,
+)
+
+# Relative: the package is imported as "integration" or "tests.integration" depending on rootdir.
+from ..schema import build_test_schema, is_rejected, token_from_authorization  # noqa: TID252
+
+if TYPE_CHECKING:
+    from graphql import GraphQLResolveInfo
+    from starlette.types import Receive, Scope, Send
+    from starlette.websockets import WebSocket
+
+__all__ = [
+    "KEEPALIVE_INTERVAL",
+    "NO_TOKEN",
+    "STATS_PATH",
+    "ServerStats",
+    "create_app",
+]
+
+#: The route answering `ServerStats.snapshot()` as JSON.
+STATS_PATH: Final = "/_test/stats"
+#: Seconds between server keepalives: graphql-transport-ws `ping`, legacy `ka`.
+KEEPALIVE_INTERVAL: Final = 0.2
+#: graphql-transport-ws: seconds the server waits for the client's `pong`.
+PONG_TIMEOUT: Final = 1.0
+#: The stats key of sockets and operations without a token.
+NO_TOKEN: Final = ""
+
+_COUNTERS: Final = (
+    "connection_inits",
+    "rejected",
+    "open_connections",
+    "streams_started",
+    "streams_ended",
+    "streams_closed_early",
+)
+
+
+@final
+class ServerStats:
+    """What the server did, per connection_init (or Authorization) token."""
+
+    def __init__(self) -> None:
+        self.counters: dict[str, Counter[str]] = {name: Counter() for name in _COUNTERS}
+
+    def add(self, counter: str, token: str | None, delta: int = 1) -> None:
+        """Move one counter of one token by delta."""
+        self.counters[counter][token or NO_TOKEN] += delta
+
+    def snapshot(self) -> dict[str, dict[str, int]]:
+        """Every counter as ``{counter: {token: value}}``."""
+        return {name: dict(values) for name, values in self.counters.items()}
+
+
+@final
+class _TrackedStream:
+    """A subscription source stream that reports to `ServerStats` when it starts and ends.
+
+    "Closed early" means ``aclose()`` reached it before the source ran out or failed, which is
+    what a client's unsubscribe (or a dropped socket) must cause on the server.
+    """
+
+    def __init__(self, source: AsyncIterator[object], stats: ServerStats, token: str | None):
+        self._source = source
+        self._stats = stats
+        self._token = token
+        self._ended = False
+        stats.add("streams_started", token)
+
+    def __aiter__(self) -> _TrackedStream:
+        return self
+
+    async def __anext__(self) -> object:
+        if self._ended:
+            raise StopAsyncIteration
+        try:
+            return await self._source.__anext__()
+        except BaseException as error:
+            if not isinstance(error, GeneratorExit):
+                self._end(early=False)
+            raise
+
+    async def aclose(self) -> None:
+        if self._ended:
+            return
+        self._end(early=True)
+        aclose = getattr(self._source, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+    def _end(self, *, early: bool) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        self._stats.add("streams_ended", self._token)
+        if early:
+            self._stats.add("streams_closed_early", self._token)
+
+
+def _token_of(info: GraphQLResolveInfo[object]) -> str | None:
+    context = info.context
+    token = context.get("token") if isinstance(context, Mapping) else None
+    return token if isinstance(token, str) else None
+
+
+def _tracked(
+    subscribe: Callable[..., AsyncIterator[object]], stats: ServerStats
+) -> Callable[..., AsyncIterator[object]]:
+    def start(root: object, info: GraphQLResolveInfo[object], **args: object) -> _TrackedStream:
+        return _TrackedStream(subscribe(root, info, **args), stats, _token_of(info))
+
+    return start
+
+
+def _payload_token(payload: object) -> str | None:
+    token = payload.get("token") if isinstance(payload, Mapping) else None
+    return token if isinstance(token, str) else None
+
+
+def _context(connection: HTTPConnection, data: Mapping[str, object]) -> dict[str, object]:
+    # Over a websocket, data is the connection_init payload; over HTTP, the request parameters.
+    if connection.scope["type"] == "websocket":
+        token = _payload_token(data)
+    else:
+        token = token_from_authorization(connection.headers.get("authorization"))
+    return {"request": connection, "token": token}
+
+
+@final
+class _StatsApp:
+    """The clew app, plus the stats route."""
+
+    def __init__(self, graphql: GraphQL, stats: ServerStats) -> None:
+        self.graphql = graphql
+        self.stats = stats
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == STATS_PATH:
+            await JSONResponse(self.stats.snapshot())(scope, receive, send)
+            return
+        await self.graphql(scope, receive, send)
+
+
+def create_app() -> _StatsApp:
+    """A clew app on the shared test schema, with its own stats."""
+    stats = ServerStats()
+    peer = build_test_schema()
+    subscription = peer.schema.subscription_type
+    assert subscription is not None
+    for field in subscription.fields.values():
+        assert field.subscribe is not None
+        field.subscribe = _tracked(field.subscribe, stats)
+
+    def on_connect(_websocket: WebSocket, payload: object) -> str:
+        token = _payload_token(payload)
+        stats.add("connection_inits", token)
+        if is_rejected(payload):
+            stats.add("rejected", token)
+            raise ConnectionRejected("Forbidden: the token is not accepted")
+        stats.add("open_connections", token)
+        return "accepted"
+
+    def on_disconnect(websocket: WebSocket) -> None:
+        if websocket.scope.get("connection_result") == "accepted":
+            token = _payload_token(websocket.scope.get("connection_params"))
+            stats.add("open_connections", token, -1)
+
+    app = GraphQL(
+        peer.schema,
+        context_value=_context,
+        websocket_handlers=[
+            GraphQLTransportWSHandler(
+                ping_interval=KEEPALIVE_INTERVAL,
+                pong_timeout=PONG_TIMEOUT,
+                on_connect=on_connect,
+                on_disconnect=on_disconnect,
+            ),
+            GraphQLWSHandler(
+                keepalive=KEEPALIVE_INTERVAL, on_connect=on_connect, on_disconnect=on_disconnect
+            ),
+        ],
+    )
+    app.state.pubsub = peer.pubsub
+    return _StatsApp(app, stats)
