@@ -1,0 +1,179 @@
+"""Events per second of one graphql-transport-ws subscription: clew, Ariadne, Strawberry, bare.
+
+All four servers run side by side, one uvicorn worker each with the same settings, on free
+loopback ports. Each is then measured in turn by the same client (the `websockets` library):
+one socket, `connection_init`, then one `subscribe` to `stream(n: N)`, whose async generator
+yields N integers with no pause; the clock runs from the `subscribe` to the `complete`, and
+every `next` frame in between is counted. A warm-up stream runs first, then `--rounds`
+measured streams; the best round counts (the least disturbed by the rest of the machine).
+Every process started here is stopped by its PID.
+
+    .venv/bin/python benchmarks/subscriptions/bench_stream.py [--events 20000] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
+
+HERE = Path(__file__).resolve().parent
+SERVERS = {
+    "bare Starlette": "apps:make_bare",
+    "clew": "apps:make_clew",
+    "Ariadne": "apps:make_ariadne",
+    "Strawberry": "apps:make_strawberry",
+}
+QUERY = "subscription Stream($n: Int!) { stream(n: $n) }"
+
+
+@dataclass
+class Measurement:
+    name: str
+    events: int
+    seconds: float
+    failures: int
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(factory: str, port: int) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable, "-m", "uvicorn", factory, "--factory",
+        "--app-dir", str(HERE), "--host", "127.0.0.1", "--port", str(port),
+        "--workers", "1", "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL)
+
+
+async def open_socket(port: int, deadline: float) -> ClientConnection:
+    while True:
+        try:
+            ws = await connect(
+                f"ws://127.0.0.1:{port}/",
+                subprotocols=[Subprotocol("graphql-transport-ws")],
+                max_queue=None,
+                compression=None,
+            )
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no server answered on port {port}") from None
+            await asyncio.sleep(0.1)
+    await ws.send(json.dumps({"type": "connection_init"}))
+    ack = json.loads(await ws.recv())
+    if ack.get("type") != "connection_ack":
+        raise RuntimeError(f"the server on port {port} answered {ack!r} to connection_init")
+    return ws
+
+
+async def stream(ws: ClientConnection, operation_id: str, events: int) -> tuple[int, int, float]:
+    """Run one subscription: (`next` frames counted, failures, seconds)."""
+    subscribe = {
+        "type": "subscribe",
+        "id": operation_id,
+        "payload": {"query": QUERY, "variables": {"n": events}},
+    }
+    received = failures = 0
+    started = time.perf_counter()
+    await ws.send(json.dumps(subscribe))
+    while True:
+        frame = await ws.recv()
+        # Counting by substring keeps the client's cost far below the servers'; the first and
+        # last events are decoded in full to check that the stream is what was asked for.
+        if '"next"' in frame:
+            if received in (0, events - 1):
+                payload = json.loads(frame)["payload"]
+                if payload != {"data": {"stream": received}}:
+                    failures += 1
+            received += 1
+        elif '"complete"' in frame:
+            break
+        else:
+            raise RuntimeError(f"unexpected frame {frame[:200]!r}")
+    elapsed = time.perf_counter() - started
+    if received != events:
+        failures += 1
+    return received, failures, elapsed
+
+
+async def measure(ports: dict[str, int], args: argparse.Namespace) -> list[Measurement]:
+    deadline = time.monotonic() + 60
+    results = []
+    for name, port in ports.items():
+        ws = await open_socket(port, deadline)
+        try:
+            async with asyncio.timeout(args.seconds):
+                await stream(ws, "warmup", max(1, args.events // 10))
+                best: Measurement | None = None
+                for round_number in range(args.rounds):
+                    received, failures, elapsed = await stream(ws, str(round_number), args.events)
+                    current = Measurement(name, received, elapsed, failures)
+                    if best is None or current.rate > best.rate or failures:
+                        best = current
+                    if failures:
+                        break
+        finally:
+            await ws.close()
+        assert best is not None
+        results.append(best)
+        print(f"  {name:<15} {best.rate:>10,.0f} events/s", file=sys.stderr)
+    return results
+
+
+def report(results: list[Measurement]) -> None:
+    by_name = {m.name: m for m in results}
+    print(f"{'server':<15} {'events':>8} {'seconds':>8} {'events/s':>10} {'failures':>8}")
+    for m in results:
+        print(f"{m.name:<15} {m.events:>8} {m.seconds:>8.3f} {m.rate:>10,.0f} {m.failures:>8}")
+    clew = by_name["clew"].rate
+    print()
+    for other in ("Ariadne", "Strawberry", "bare Starlette"):
+        rate = by_name[other].rate
+        print(f"clew / {other:<15} {clew / rate if rate else float('nan'):.2f}x")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=20_000, help="events per measured stream")
+    parser.add_argument("--rounds", type=int, default=3, help="measured streams per server")
+    parser.add_argument("--seconds", type=float, default=120.0, help="time cap per server")
+    args = parser.parse_args()
+    ports = {name: free_port() for name in SERVERS}
+    processes = [start_server(factory, ports[name]) for name, factory in SERVERS.items()]
+    try:
+        results = asyncio.run(measure(ports, args))
+    finally:
+        for process in processes:
+            os.kill(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait()
+    report(results)
+    return 0 if all(m.failures == 0 for m in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
