@@ -46,6 +46,17 @@ class Feature(StrEnum):
     #: graphql-transport-ws: an error raised by a subscription's source stream ends the
     #: operation with an ``error`` message (graphql-ws's reading of the protocol).
     TRANSPORT_WS_SOURCE_ERROR_MESSAGE = "graphql-transport-ws source error message"
+    #: graphql-ws: queries and mutations run over the socket at all (answered with ``data``).
+    LEGACY_WS_QUERIES = "graphql-ws queries"
+    #: graphql-ws: an error raised by a subscription's source stream is sent as ``error``,
+    #: as subscriptions-transport-ws' server does.
+    LEGACY_WS_SOURCE_ERROR_MESSAGE = "graphql-ws source error message"
+    #: graphql-ws: a subscription failing validation gets a ``data`` message with the errors,
+    #: then ``complete``, as subscriptions-transport-ws' server sends it (its PROTOCOL.md names
+    #: ``error`` for validation failures; peers without this feature send that instead).
+    LEGACY_WS_VALIDATION_AS_DATA = "graphql-ws validation errors as data"
+    #: HTTP: a request error (a document failing validation) has no ``data`` entry at all.
+    HTTP_REQUEST_ERROR_WITHOUT_DATA = "http request error without data"
 
 
 @final
@@ -67,6 +78,8 @@ def _no(reason: str) -> Support:
 _NOT_LEGACY = _no("this Ariadne app's websocket handler speaks only graphql-transport-ws")
 _NOT_TRANSPORT = _no("this Ariadne app's websocket handler speaks only graphql-ws")
 _NEXT_THEN_COMPLETE = "it sends the error as a `next` with errors, then `complete`"
+_DATA_THEN_COMPLETE = "it sends the error as a `data` with errors, then `complete`"
+_VALIDATION_AS_ERROR = "it answers a subscription failing validation with an `error` message"
 
 CAPABILITIES: Mapping[Peer, Mapping[Feature, Support]] = MappingProxyType(
     {
@@ -82,6 +95,10 @@ CAPABILITIES: Mapping[Peer, Mapping[Feature, Support]] = MappingProxyType(
                 ),
                 Feature.LEGACY_WS_CONNECTION_ERROR: _NOT_LEGACY,
                 Feature.TRANSPORT_WS_SOURCE_ERROR_MESSAGE: _no(f"Ariadne: {_NEXT_THEN_COMPLETE}"),
+                Feature.LEGACY_WS_QUERIES: _NOT_LEGACY,
+                Feature.LEGACY_WS_SOURCE_ERROR_MESSAGE: _NOT_LEGACY,
+                Feature.LEGACY_WS_VALIDATION_AS_DATA: _NOT_LEGACY,
+                Feature.HTTP_REQUEST_ERROR_WITHOUT_DATA: _YES,
             }
         ),
         Peer.ARIADNE_LEGACY_WS: MappingProxyType(
@@ -95,6 +112,10 @@ CAPABILITIES: Mapping[Peer, Mapping[Feature, Support]] = MappingProxyType(
                 Feature.TRANSPORT_WS_REJECT_4403: _NOT_TRANSPORT,
                 Feature.LEGACY_WS_CONNECTION_ERROR: _YES,
                 Feature.TRANSPORT_WS_SOURCE_ERROR_MESSAGE: _NOT_TRANSPORT,
+                Feature.LEGACY_WS_QUERIES: _YES,
+                Feature.LEGACY_WS_SOURCE_ERROR_MESSAGE: _no(f"Ariadne: {_DATA_THEN_COMPLETE}"),
+                Feature.LEGACY_WS_VALIDATION_AS_DATA: _no(f"Ariadne: {_VALIDATION_AS_ERROR}"),
+                Feature.HTTP_REQUEST_ERROR_WITHOUT_DATA: _YES,
             }
         ),
         Peer.STRAWBERRY: MappingProxyType(
@@ -110,6 +131,15 @@ CAPABILITIES: Mapping[Peer, Mapping[Feature, Support]] = MappingProxyType(
                 Feature.LEGACY_WS_CONNECTION_ERROR: _YES,
                 Feature.TRANSPORT_WS_SOURCE_ERROR_MESSAGE: _no(
                     f"Strawberry: {_NEXT_THEN_COMPLETE}"
+                ),
+                Feature.LEGACY_WS_QUERIES: _no(
+                    "Strawberry refuses graphql-ws queries and mutations with an `error`"
+                ),
+                Feature.LEGACY_WS_SOURCE_ERROR_MESSAGE: _no(f"Strawberry: {_DATA_THEN_COMPLETE}"),
+                Feature.LEGACY_WS_VALIDATION_AS_DATA: _no(f"Strawberry: {_VALIDATION_AS_ERROR}"),
+                Feature.HTTP_REQUEST_ERROR_WITHOUT_DATA: _no(
+                    'Strawberry sends `"data": null` beside the errors of a request that fails '
+                    "validation; the GraphQL-over-HTTP spec says a request error has no `data`"
                 ),
             }
         ),
