@@ -216,7 +216,7 @@ def make_app(
 
 @contextmanager
 def connect(
-    app: object, subprotocol: str = TRANSPORT, *, init: object = None
+    app: GraphQL, subprotocol: str = TRANSPORT, *, init: object = None
 ) -> Iterator[WebSocketTestSession]:
     """A test-client socket offering `subprotocol`, acknowledged unless `init` is False."""
     with (

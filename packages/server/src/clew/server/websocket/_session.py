@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
 from inspect import isawaitable
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar, final
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-import orjson
 from starlette.websockets import WebSocketDisconnect
 
 from clew.protocol import graphql_transport_ws as tws
@@ -25,22 +22,17 @@ from clew.protocol._codes import CloseCode
 from clew.protocol._errors import LocalProtocolError, RemoteProtocolError
 from clew.protocol._negotiation import Subprotocol, select_subprotocol
 from clew.protocol._types import (
-    Closure,
     FormattedError,
     FormattedExecutionResult,
     JSONObject,
-    JSONValue,
     SubscribePayload,
 )
 
+from ._dialect import Dialect, Hooks, ServerConnection
 from ._hooks import (
     CONNECTION_PARAMS,
     CONNECTION_RESULT,
     ConnectionRejected,
-    OnComplete,
-    OnConnect,
-    OnDisconnect,
-    OnOperation,
     call_hook,
 )
 from ._operations import Operations
@@ -50,72 +42,13 @@ if TYPE_CHECKING:
 
     from clew.server._execution import Engine
 
-__all__ = ["Dialect", "Hooks", "ServerConnection", "Session", "SessionHandler", "orjson_dumps"]
+__all__ = ["Session", "SessionHandler"]
 
 M = TypeVar("M")
-M_contra = TypeVar("M_contra", contravariant=True)
 
 #: What writing to a socket raises once the peer is gone (uvicorn's `ClientDisconnected` is an
 #: OSError; Starlette raises RuntimeError after a close and WebSocketDisconnect otherwise).
 _GONE = (OSError, RuntimeError, WebSocketDisconnect)
-
-
-def orjson_dumps(value: JSONValue) -> str:
-    """The fast JSON encoder handed to every `Connection` (orjson returns bytes)."""
-    return orjson.dumps(value).decode()
-
-
-class ServerConnection(Protocol[M_contra]):
-    """The part of a subprotocol's sans-IO `Connection` the driver uses (both have it)."""
-
-    @property
-    def operations(self) -> Collection[str]: ...
-
-    def receive(self, data: str | bytes) -> Sequence[object]: ...
-
-    def send(self, message: M_contra) -> str: ...
-
-    def reject(self, payload: JSONObject | None = None) -> Closure: ...
-
-    def connection_closed(self) -> tuple[str, ...]: ...
-
-    def next_deadline(self) -> float | None: ...
-
-    def handle_timer(self, now: float) -> list[str]: ...
-
-
-@final
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Dialect(Generic[M]):
-    """How one subprotocol names the server's messages; everything else is the `Connection`'s."""
-
-    subprotocol: Subprotocol
-    #: A fresh `Connection(Role.SERVER, now=..., dumps=...)` with the handler's timer options.
-    connect: Callable[[float], ServerConnection[M]]
-    #: What accepting `connection_init` sends: the ack (legacy: and the first `ka`).
-    ack: Callable[[], Sequence[M]]
-    next: Callable[[str, FormattedExecutionResult], M]
-    error: Callable[[str, list[FormattedError]], M]
-    complete: Callable[[str], M]
-    #: The answer to a client `ping` (graphql-transport-ws only).
-    pong: Callable[[], M] | None
-    #: Close code when the client did not offer this subprotocol.
-    not_acceptable: int
-    #: Close code for a frame over `Limits.max_websocket_message_bytes`.
-    too_large: int
-    #: Close code for an unexpected server failure (such as `on_connect` raising).
-    internal_error: int
-
-
-@final
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Hooks:
-    """The four optional callbacks of a handler (each sync or async)."""
-
-    on_connect: OnConnect | None = None
-    on_disconnect: OnDisconnect | None = None
-    on_operation: OnOperation | None = None
-    on_complete: OnComplete | None = None
 
 
 class Session(Generic[M]):

@@ -10,8 +10,9 @@ from clew.protocol._codes import CloseCode
 from clew.protocol._negotiation import Subprotocol
 from clew.protocol._types import FormattedError, FormattedExecutionResult, Role
 
+from ._dialect import Dialect, Hooks, orjson_dumps
 from ._hooks import OnComplete, OnConnect, OnDisconnect, OnOperation
-from ._session import Dialect, Hooks, SessionHandler, orjson_dumps
+from ._session import SessionHandler
 
 __all__ = ["GraphQLWSHandler"]
 
