@@ -10,10 +10,13 @@ Keying by token lets tests share one server process without counting each other'
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import TYPE_CHECKING, Final, final
+from typing import TYPE_CHECKING, Final, TypeAlias, final
 
+import aiohttp
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 
@@ -37,7 +40,11 @@ __all__ = [
     "NO_TOKEN",
     "STATS_PATH",
     "ServerStats",
+    "Stats",
     "create_app",
+    "fetch_stats",
+    "new_token",
+    "wait_for_stats",
 ]
 
 #: The route answering `ServerStats.snapshot()` as JSON.
@@ -48,6 +55,9 @@ KEEPALIVE_INTERVAL: Final = 0.2
 PONG_TIMEOUT: Final = 1.0
 #: The stats key of sockets and operations without a token.
 NO_TOKEN: Final = ""
+
+#: ``{counter: {token: value}}`` as the stats route answers it.
+Stats: TypeAlias = Mapping[str, Mapping[str, int]]
 
 _COUNTERS: Final = (
     "connection_inits",
@@ -98,9 +108,10 @@ class _TrackedStream:
             raise StopAsyncIteration
         try:
             return await self._source.__anext__()
-        except BaseException as error:
-            if not isinstance(error, GeneratorExit):
-                self._end(early=False)
+        except (StopAsyncIteration, Exception):
+            # Ran out or failed. A cancellation (BaseException) only interrupts the wait:
+            # the stream lives on until someone calls aclose().
+            self._end(early=False)
             raise
 
     async def aclose(self) -> None:
@@ -191,6 +202,9 @@ def create_app() -> _StatsApp:
     app = GraphQL(
         peer.schema,
         context_value=_context,
+        # The shared schema promises the resolvers' own message ("boom"), as the other peers
+        # show it; without debug clew masks unexpected exceptions as "Internal server error".
+        debug=True,
         websocket_handlers=[
             GraphQLTransportWSHandler(
                 ping_interval=KEEPALIVE_INTERVAL,
@@ -205,3 +219,40 @@ def create_app() -> _StatsApp:
     )
     app.state.pubsub = peer.pubsub
     return _StatsApp(app, stats)
+
+
+# -- reading the stats from a test ---------------------------------------------------------
+
+
+def new_token() -> str:
+    """A token no other test uses, so the shared server's counters for it are one test's alone."""
+    return f"t-{uuid.uuid4().hex}"
+
+
+async def fetch_stats(base_url: str) -> Stats:
+    """The counters of the clew test server at base_url (``http://127.0.0.1:<port>``)."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(base_url + STATS_PATH) as response,
+    ):
+        response.raise_for_status()
+        stats: Stats = await response.json()
+        return stats
+
+
+async def wait_for_stats(
+    base_url: str, check: Callable[[Stats], bool], *, within: float = 5.0
+) -> Stats:
+    """Poll the counters until check holds: server-side clean-up finishes after the client's.
+
+    Returns the matching stats; raises AssertionError quoting the last ones on timeout.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    stats = await fetch_stats(base_url)
+    while not check(stats):
+        if loop.time() > deadline:
+            raise AssertionError(f"the server's counters never matched within {within}s: {stats}")
+        await asyncio.sleep(0.02)
+        stats = await fetch_stats(base_url)
+    return stats
