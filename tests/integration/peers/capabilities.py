@@ -55,6 +55,8 @@ class Feature(StrEnum):
     #: then ``complete``, as subscriptions-transport-ws' server sends it (its PROTOCOL.md names
     #: ``error`` for validation failures; peers without this feature send that instead).
     LEGACY_WS_VALIDATION_AS_DATA = "graphql-ws validation errors as data"
+    #: graphql-ws: ``stop`` ends a subscription waiting for its next event; the socket stays up.
+    LEGACY_WS_STOP = "graphql-ws stop"
     #: HTTP: a request error (a document failing validation) has no ``data`` entry at all.
     HTTP_REQUEST_ERROR_WITHOUT_DATA = "http request error without data"
 
@@ -98,6 +100,7 @@ CAPABILITIES: Mapping[Peer, Mapping[Feature, Support]] = MappingProxyType(
                 Feature.LEGACY_WS_QUERIES: _NOT_LEGACY,
                 Feature.LEGACY_WS_SOURCE_ERROR_MESSAGE: _NOT_LEGACY,
                 Feature.LEGACY_WS_VALIDATION_AS_DATA: _NOT_LEGACY,
+                Feature.LEGACY_WS_STOP: _NOT_LEGACY,
                 Feature.HTTP_REQUEST_ERROR_WITHOUT_DATA: _YES,
             }
         ),
@@ -115,6 +118,11 @@ CAPABILITIES: Mapping[Peer, Mapping[Feature, Support]] = MappingProxyType(
                 Feature.LEGACY_WS_QUERIES: _YES,
                 Feature.LEGACY_WS_SOURCE_ERROR_MESSAGE: _no(f"Ariadne: {_DATA_THEN_COMPLETE}"),
                 Feature.LEGACY_WS_VALIDATION_AS_DATA: _no(f"Ariadne: {_VALIDATION_AS_ERROR}"),
+                Feature.LEGACY_WS_STOP: _no(
+                    "Ariadne's graphql-ws handler calls aclose() on a subscription generator "
+                    "that is waiting for its next event, which raises 'asynchronous generator "
+                    "is already running'; the connection dies without a close frame"
+                ),
                 Feature.HTTP_REQUEST_ERROR_WITHOUT_DATA: _YES,
             }
         ),
@@ -137,6 +145,7 @@ CAPABILITIES: Mapping[Peer, Mapping[Feature, Support]] = MappingProxyType(
                 ),
                 Feature.LEGACY_WS_SOURCE_ERROR_MESSAGE: _no(f"Strawberry: {_DATA_THEN_COMPLETE}"),
                 Feature.LEGACY_WS_VALIDATION_AS_DATA: _no(f"Strawberry: {_VALIDATION_AS_ERROR}"),
+                Feature.LEGACY_WS_STOP: _YES,
                 Feature.HTTP_REQUEST_ERROR_WITHOUT_DATA: _no(
                     'Strawberry sends `"data": null` beside the errors of a request that fails '
                     "validation; the GraphQL-over-HTTP spec says a request error has no `data`"
