@@ -20,7 +20,7 @@ import aiohttp
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 
-from clew.server import GraphQL
+from clew.server import GraphQL, GraphQLHTTPHandler, StatusRules
 from clew.server.websocket import (
     ConnectionRejected,
     GraphQLTransportWSHandler,
@@ -42,6 +42,7 @@ __all__ = [
     "ServerStats",
     "Stats",
     "create_app",
+    "create_draft_2026_app",
     "fetch_stats",
     "new_token",
     "wait_for_stats",
@@ -175,8 +176,8 @@ class _StatsApp:
         await self.graphql(scope, receive, send)
 
 
-def create_app() -> _StatsApp:
-    """A clew app on the shared test schema, with its own stats."""
+def create_app(*, status_rules: StatusRules | None = None) -> _StatsApp:
+    """A clew app on the shared test schema, with its own stats (default HTTP status rules)."""
     stats = ServerStats()
     peer = build_test_schema()
     subscription = peer.schema.subscription_type
@@ -205,6 +206,7 @@ def create_app() -> _StatsApp:
         # The shared schema promises the resolvers' own message ("boom"), as the other peers
         # show it; without debug clew masks unexpected exceptions as "Internal server error".
         debug=True,
+        http_handler=GraphQLHTTPHandler(status_rules=status_rules),
         websocket_handlers=[
             GraphQLTransportWSHandler(
                 ping_interval=KEEPALIVE_INTERVAL,
@@ -219,6 +221,11 @@ def create_app() -> _StatsApp:
     )
     app.state.pubsub = peer.pubsub
     return _StatsApp(app, stats)
+
+
+def create_draft_2026_app() -> _StatsApp:
+    """The same app with the 2026 GraphQL-over-HTTP statuses: 422 for validation, 294 partial."""
+    return create_app(status_rules=StatusRules.draft_2026())
 
 
 # -- reading the stats from a test ---------------------------------------------------------
