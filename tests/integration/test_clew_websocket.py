@@ -214,6 +214,22 @@ async def test_validation_error_fails_that_operation_and_the_socket_stays_usable
     assert _get(stats, "streams_started", token) == 1
 
 
+async def test_query_validation_error_over_the_websocket_fails_that_query_only(
+    clew_server: RunningServer, subprotocol: str
+) -> None:
+    token = new_token()
+    async with _client(clew_server, subprotocol, token, use_websocket_for_queries=True) as client:
+        # The server answers `error` (not a result), which the client raises for that query.
+        with pytest.raises(SubscriptionError) as raised:
+            await client.execute("query { nope }")
+        assert [e["message"] for e in raised.value.errors] == [
+            "Cannot query field 'nope' on type 'Query'."
+        ]
+        assert (await client.execute("query { hello }")).data == {"hello": "Hello, world!"}
+        assert _manager(client).connections_opened == 1
+    assert _get(await fetch_stats(clew_server.url), "connection_inits", token) == 1
+
+
 # -- connection_init and authentication ------------------------------------------------------
 
 
