@@ -162,15 +162,17 @@ async def test_aclose_stops_only_that_subscription(
         async with aclosing(kept):
             first_stopped = asyncio.ensure_future(anext(stopped))
             first_kept = asyncio.ensure_future(anext(kept))
-            await _wait_for_subscribers(client, room, "one")
+            # Both listen once their source streams exist (they register on creation).
             await wait_for_stats(clew_server.url, lambda s: _get(s, "streams_started", token) == 2)
-            await client.execute(PUBLISH, {"room": room, "text": "two"})
+            await client.execute(PUBLISH, {"room": room, "text": "one"})
             assert (await first_stopped).data == {"messages": "one"}
             assert (await first_kept).data == {"messages": "one"}
             await stopped.aclose()
             await wait_for_stats(
                 clew_server.url, lambda s: _get(s, "streams_closed_early", token) == 1
             )
+            published = await client.execute(PUBLISH, {"room": room, "text": "two"})
+            assert published.data == {"publish": True}  # kept still listens on the server
             assert (await anext(kept)).data == {"messages": "two"}
             with pytest.raises(StopAsyncIteration):
                 await anext(stopped)
@@ -312,9 +314,9 @@ async def test_idle_subscription_outlives_the_keepalive_timeouts(
     clew_server: RunningServer, subprotocol: str
 ) -> None:
     # Server: ping (legacy: ka) every 0.2 s, and 1 s to answer its ping. Client: ping every
-    # 0.2 s and 0.5 s for the pong; legacy: at most 0.6 s between two `ka`. Without working
-    # keepalives in both directions one side would close the socket during the idle second.
-    options = {"ping_interval": 0.2, "pong_timeout": 0.5, "keepalive_timeout": 0.6}
+    # 0.2 s and 0.8 s for the pong; legacy: at most 0.8 s between two `ka`. Without working
+    # keepalives in both directions one side would close the socket during the idle 1.5 s.
+    options = {"ping_interval": 0.2, "pong_timeout": 0.8, "keepalive_timeout": 0.8}
     token = new_token()
     room = new_token()
     async with _client(clew_server, subprotocol, token, websocket_options=options) as client:
