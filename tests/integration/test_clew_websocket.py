@@ -179,6 +179,28 @@ async def test_aclose_stops_only_that_subscription(
     await wait_for_stats(clew_server.url, lambda s: _get(s, "streams_closed_early", token) == 2)
 
 
+async def test_closing_the_client_mid_subscription_cleans_up_the_server(
+    clew_server: RunningServer, subprotocol: str
+) -> None:
+    token = new_token()
+    client = _client(clew_server, subprotocol, token)
+    stream = client.subscribe(COUNT, {"to": 100_000, "delay": 10})
+    assert (await anext(stream)).data == {"count": 1}
+    await client.close()
+    stats = await wait_for_stats(
+        clew_server.url,
+        lambda s: (
+            _get(s, "streams_closed_early", token) == 1 and _get(s, "open_connections", token) == 0
+        ),
+    )
+    assert _get(stats, "streams_started", token) == 1
+    # The handle left behind says why it ended instead of hanging.
+    async with asyncio.timeout(5):
+        with pytest.raises(WebSocketClosedError, match="client was closed") as raised:
+            await anext(stream)
+    assert raised.value.close_code == 1000
+
+
 async def test_error_in_a_subscription_source_ends_that_operation(
     clew_server: RunningServer, subprotocol: str
 ) -> None:
