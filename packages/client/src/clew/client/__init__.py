@@ -10,6 +10,15 @@ async with AIOHTTPClient("http://127.0.0.1:8000/graphql") as client:
 
 from __future__ import annotations
 
+try:
+    import aiohttp  # noqa: F401
+    import graphql  # noqa: F401
+except ImportError as error:  # pragma: no cover - exercised in a subprocess test
+    raise ImportError(
+        f"clew.client needs its optional dependencies ({error.name} is missing): "
+        'pip install "clew[client]"'
+    ) from error
+
 from clew.protocol.http import GraphQLRequest, GraphQLResponse
 
 from ._builder import BuiltOperation
