@@ -310,9 +310,9 @@ def _scenario(token: str, room: str) -> dict[str, object]:
                 "query": "subscription { count(to: 100000, delayMs: 5) }",
                 "take": 2,
             },
-            {"id": "resolver error", "query": "{ fail hello }"},
-            {"id": "subscription error", "query": "subscription { failAfter(n: 2) }"},
-            {"id": "validation error", "query": "subscription { nope }"},
+            {"id": "resolver-error", "query": "{ fail hello }"},
+            {"id": "subscription-error", "query": "subscription { failAfter(n: 2) }"},
+            {"id": "validation-error", "query": "subscription { nope }"},
             {"id": "messages", "query": f'subscription {{ messages(room: "{room}") }}', "take": 1},
             {
                 "id": "publish",
@@ -402,7 +402,7 @@ SAME_AS_REFERENCE: Final = (
     "mutation",
     "count",
     "unsubscribe",
-    "resolver error",
+    "resolver-error",
     "messages",
     "publish",
 )
@@ -461,9 +461,9 @@ async def test_node_client_unsubscribe_closes_server_streams(
 
 
 def test_node_client_resolver_error(node_run: NodeRun) -> None:
-    assert node_run.clew_events("resolver error") == [
+    assert node_run.clew_events("resolver-error") == [
         {
-            "id": "resolver error",
+            "id": "resolver-error",
             "event": "next",
             "payload": {
                 "data": {"fail": None, "hello": "Hello, world!"},
@@ -472,13 +472,13 @@ def test_node_client_resolver_error(node_run: NodeRun) -> None:
                 ],
             },
         },
-        {"id": "resolver error", "event": "complete"},
+        {"id": "resolver-error", "event": "complete"},
     ]
 
 
 def test_node_client_subscription_error(node_run: NodeRun) -> None:
-    clew = node_run.clew_events("subscription error")
-    reference = node_run.reference_events("subscription error")
+    clew = node_run.clew_events("subscription-error")
+    reference = node_run.reference_events("subscription-error")
     # The same shape as the reference: two results, then `error` ending the operation.
     assert [e["event"] for e in clew] == [e["event"] for e in reference]
     assert [e["event"] for e in clew] == ["next", "next", "error"]
@@ -490,24 +490,24 @@ def test_node_client_subscription_error(node_run: NodeRun) -> None:
 
 
 def test_node_client_validation_error(node_run: NodeRun) -> None:
-    clew = node_run.clew_events("validation error")
+    clew = node_run.clew_events("validation-error")
     errors = [{"message": "Cannot query field 'nope' on type 'Subscription'."}]
     locations = [{"line": 1, "column": 16}]
     expected_error = [{**errors[0], "locations": locations}]
-    assert clew == [{"id": "validation error", "event": "error", "errors": expected_error}]
+    assert clew == [{"id": "validation-error", "event": "error", "errors": expected_error}]
     if node_run.protocol == TRANSPORT_WS:
-        assert clew == node_run.reference_events("validation error")
+        assert clew == node_run.reference_events("validation-error")
     else:
         # subscriptions-transport-ws' server sends a `data` with the errors, then `complete`;
         # clew sends `error`, which its PROTOCOL.md names for failures before execution
         # (as Ariadne and Strawberry do). The client reports it to the operation as an error.
-        assert node_run.reference_events("validation error") == [
+        assert node_run.reference_events("validation-error") == [
             {
-                "id": "validation error",
+                "id": "validation-error",
                 "event": "next",
                 "payload": {"errors": expected_error},
             },
-            {"id": "validation error", "event": "complete"},
+            {"id": "validation-error", "event": "complete"},
         ]
 
 
