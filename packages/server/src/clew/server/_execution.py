@@ -34,7 +34,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, C
 from dataclasses import dataclass
 from functools import lru_cache
 from inspect import isawaitable, signature
-from typing import TYPE_CHECKING, cast, final
+from typing import TYPE_CHECKING, TypeAlias, cast, final
 
 import graphql.execution
 import orjson
@@ -59,6 +59,7 @@ from clew.protocol._types import FormattedError, FormattedExecutionResult, JSONO
 from clew.protocol.http import FailureKind
 
 from ._errors import INTERNAL_ERROR_MESSAGE, format_error, is_unexpected
+from ._event_plan import EventPlan, compile_event_plan
 from ._extensions import Extension, ExtensionList
 from ._limits import Limits, alias_limit_rule, depth_limit_rule
 from ._types import ContextValue, ErrorFormatter, QueryParser, RequestData, RootValue
@@ -67,6 +68,8 @@ if TYPE_CHECKING:
     from graphql.execution import Executor
 
 __all__ = [
+    "CONNECTION_PARAMS",
+    "CONNECTION_RESULT",
     "Engine",
     "InternalServerError",
     "PreparationFailure",
@@ -79,6 +82,16 @@ __all__ = [
 _GRAPHQL_CORE_3_3 = "executor_class" in signature(graphql_execute).parameters
 _EXECUTOR: type | None = getattr(graphql.execution, "Executor", None)
 _EXECUTOR_KEYWORD = "executor_class" if _GRAPHQL_CORE_3_3 else "execution_context_class"
+
+#: `websocket.scope` key holding the `connection_init` payload (an object, `{}` when absent),
+#: also a key of the default context of a WebSocket operation.
+CONNECTION_PARAMS = "connection_params"
+#: `websocket.scope` key holding what `on_connect` returned (None without the hook), also a key
+#: of the default context of a WebSocket operation.
+CONNECTION_RESULT = "connection_result"
+
+#: Runs one source event through graphql-core: its result, maybe still to be awaited.
+_EventExecutor: TypeAlias = "Callable[[object], ExecutionResult | Awaitable[ExecutionResult]]"
 
 #: Longer query texts are parsed every time rather than kept, so the cache's memory stays bounded.
 _MAX_CACHED_QUERY_CHARS = 100_000
@@ -238,11 +251,19 @@ class Engine:
     async def context_for(self, connection: object, data: RequestData) -> object:
         """The context value for one operation: the configured value or what its callable gives.
 
-        Without a configured value it is ``{"request": connection}``.
+        Without a configured value it is ``{"request": connection}``; for a WebSocket it also
+        holds ``"connection_params"`` (`data`, the ``connection_init`` payload) and
+        ``"connection_result"`` (what ``on_connect`` returned, from the socket's scope).
         """
         configured = self._context_value
         if configured is None:
-            return {"request": connection}
+            context: dict[str, object] = {"request": connection}
+            scope = getattr(connection, "scope", None)
+            if isinstance(scope, Mapping) and scope.get("type") == "websocket":
+                # `data` is the connection_init payload; on_connect's result is in the scope.
+                context[CONNECTION_PARAMS] = data
+                context[CONNECTION_RESULT] = scope.get(CONNECTION_RESULT)
+            return context
         if callable(configured):
             value = configured(connection, data)
             return await value if isawaitable(value) else value
@@ -295,7 +316,7 @@ class Engine:
             raise ValueError("Engine.subscribe() runs subscriptions; use execute() for the others")
         try:
             root = await self._root_for(prepared, variables, context_value)
-            source = self._source_stream(prepared, root, variables, context_value)
+            source, execute_event = self._source_stream(prepared, root, variables, context_value)
             if isawaitable(source):
                 source = await source
         except GraphQLError as error:
@@ -308,8 +329,11 @@ class Engine:
             if failed.get("data") is None:
                 failed.pop("data", None)
             return failed
+        plan = None
+        if self._middleware is None and not self._executor_options:
+            plan = compile_event_plan(self.schema, prepared.document, prepared.operation_name)
         stream = cast(AsyncIterable[object], source)
-        return SubscriptionStream(self, prepared, stream, variables, context_value)
+        return SubscriptionStream(self, stream, execute_event, plan, context_value)
 
     def _source_stream(
         self,
@@ -317,9 +341,10 @@ class Engine:
         root: object,
         variables: JSONObject | None,
         context_value: object,
-    ) -> object:
+    ) -> tuple[object, _EventExecutor]:
         # The source stream is created here rather than through graphql-core's `subscribe`, so
-        # the engine holds the resolver's generator itself and can always close it.
+        # the engine holds the resolver's generator itself and can always close it. Returns
+        # it with how to execute one of its events.
         if _GRAPHQL_CORE_3_3:
             executor_class = cast(
                 "type[Executor[object]]", self._executor_options.get(_EXECUTOR_KEYWORD, _EXECUTOR)
@@ -334,10 +359,17 @@ class Engine:
                 middleware=self._middleware,
             )
             if isinstance(executor, list):
-                return ExecutionResult(None, executor)
-            return create_source_event_stream(executor)
+                return ExecutionResult(None, executor), _no_events
+            # Built once for the stream; each event runs on a shallow per-event copy.
+            per_event = executor.build_per_event_executor
+            run = cast("_EventExecutor", graphql.execution.execute_subscription_event)
+
+            def execute_event(event: object) -> ExecutionResult | Awaitable[ExecutionResult]:
+                return run(per_event(event))
+
+            return create_source_event_stream(executor), execute_event
         create: Callable[..., object] = create_source_event_stream
-        return create(
+        source = create(
             self.schema,
             prepared.document,
             root,
@@ -346,24 +378,22 @@ class Engine:
             prepared.operation_name,
             **self._executor_options,
         )
+        schema, document, name = self.schema, prepared.document, prepared.operation_name
+        middleware, options = self._middleware, self._executor_options
 
-    def _execute_event(
-        self,
-        prepared: PreparedOperation,
-        event: object,
-        variables: JSONObject | None,
-        context_value: object,
-    ) -> object:
-        return graphql_execute(
-            self.schema,
-            prepared.document,
-            event,
-            context_value,
-            variables,
-            prepared.operation_name,
-            middleware=self._middleware,
-            **self._executor_options,  # type: ignore[arg-type]
-        )
+        def execute_legacy(event: object) -> ExecutionResult | Awaitable[ExecutionResult]:
+            return graphql_execute(
+                schema,
+                document,
+                event,
+                context_value,
+                variables,
+                name,
+                middleware=middleware,
+                **options,  # type: ignore[arg-type]
+            )
+
+        return source, execute_legacy
 
     async def _root_for(
         self, prepared: PreparedOperation, variables: JSONObject | None, context_value: object
@@ -428,31 +458,52 @@ class Engine:
         return orjson.dumps(result)
 
 
+def _no_events(_event: object) -> ExecutionResult:  # pragma: no cover - never called
+    raise AssertionError("a stream that could not start has no events")
+
+
 @final
 class SubscriptionStream:
     """The results of one subscription; closing it closes the resolver's source stream.
 
     Stop it with `aclose()` between items, or by cancelling the task that iterates it (a source
-    generator then sees the cancellation and its `finally` runs). An exception raised by the
-    source ends the stream with one last result carrying the (formatted, masked) error.
+    generator then sees the cancellation and its `finally` runs; `aclose()` afterwards still
+    closes any other kind of source). An exception raised by the source ends the stream with
+    one last result carrying the (formatted, masked) error, and sets `failed`.
+
+    Each event runs through the compiled `EventPlan` when the operation has one, and through
+    graphql-core's per-event execution otherwise or whenever the plan refuses the event.
     """
 
-    __slots__ = ("_closed", "_context", "_engine", "_iterator", "_prepared", "_variables")
+    __slots__ = (
+        "_closed",
+        "_context",
+        "_engine",
+        "_execute",
+        "_iterator",
+        "_next",
+        "_plan",
+        "failed",
+    )
 
     def __init__(
         self,
         engine: Engine,
-        prepared: PreparedOperation,
         source: AsyncIterable[object],
-        variables: JSONObject | None,
+        execute_event: _EventExecutor,
+        plan: EventPlan | None,
         context_value: object,
     ) -> None:
         self._engine = engine
-        self._prepared = prepared
         self._iterator: AsyncIterator[object] = aiter(source)
-        self._variables = variables
+        self._next = self._iterator.__anext__
+        self._execute = execute_event
+        self._plan = plan
         self._context = context_value
         self._closed = False
+        #: True once the source raised: the result just returned was the stream's last, and
+        #: carries that error (as graphql-ws' server, a transport ends the operation with it).
+        self.failed = False
 
     def __aiter__(self) -> SubscriptionStream:
         return self
@@ -461,25 +512,28 @@ class SubscriptionStream:
         if self._closed:
             raise StopAsyncIteration
         try:
-            event = await anext(self._iterator)
+            event = await self._next()
         except StopAsyncIteration:
             await self.aclose()
             raise
         except GraphQLError as error:
+            self.failed = True
             await self.aclose()
             return self._engine.format_result(ExecutionResult(None, [error]), self._context)
         except Exception as error:
+            self.failed = True
             await self.aclose()
             return self._engine._internal_error(error)
-        except BaseException:
-            # Cancelled while waiting for an event: the source cannot be resumed.
-            self._closed = True
-            raise
-        engine = self._engine
-        result = engine._execute_event(self._prepared, event, self._variables, self._context)
+        plan = self._plan
+        if plan is not None:
+            try:
+                return {"data": plan(event)}
+            except Exception:
+                pass
+        result = self._execute(event)
         if not isinstance(result, ExecutionResult):
-            result = await cast("Awaitable[ExecutionResult]", result)
-        return engine.format_result(result, self._context)
+            result = await result
+        return self._engine.format_result(result, self._context)
 
     async def aclose(self) -> None:
         """Stop the subscription and close its source stream (idempotent)."""

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TypeAlias, final
 from graphql import OperationType
 
 from clew.protocol._types import JSONObject, SubscribePayload
+from clew.server._execution import CONNECTION_PARAMS, CONNECTION_RESULT
 
 if TYPE_CHECKING:
     from starlette.websockets import WebSocket
@@ -26,11 +27,6 @@ __all__ = [
     "Operation",
     "call_hook",
 ]
-
-#: `websocket.scope` key holding the `connection_init` payload (an object, `{}` when absent).
-CONNECTION_PARAMS = "connection_params"
-#: `websocket.scope` key holding what `on_connect` returned (None without the hook).
-CONNECTION_RESULT = "connection_result"
 
 
 class ConnectionRejected(Exception):

@@ -25,7 +25,7 @@ from clew.protocol._types import (
 from clew.server._errors import INTERNAL_ERROR_MESSAGE
 from clew.server._execution import InternalServerError, PreparationFailure, SubscriptionStream
 
-from ._hooks import CONNECTION_PARAMS, CONNECTION_RESULT, OnComplete, OnOperation, Operation
+from ._hooks import OnComplete, OnOperation, Operation
 from ._hooks import call_hook as _call_hook
 
 if TYPE_CHECKING:
@@ -131,7 +131,6 @@ class Operations:
                     await emitter.error(operation_id, prepared.errors)
                 return
             context = await engine.context_for(self._websocket, self.connection_params)
-            self._add_connection_entries(context)
             if not self._wanted(running):
                 return
             operation = Operation(
@@ -161,7 +160,7 @@ class Operations:
                     async for result in stream:
                         if not self._wanted(running):
                             return
-                        if "data" not in result:
+                        if stream.failed:
                             # The source raised: the engine's last result carries only the
                             # (masked) error. Like graphql-ws' server, end with `error`.
                             await emitter.error(operation_id, result.get("errors") or [])
@@ -197,14 +196,6 @@ class Operations:
                     name="on_complete",
                 )
 
-    def _add_connection_entries(self, context: object) -> None:
-        # The default context is {"request": websocket}; give resolvers the connection's
-        # params and on_connect's result there too (a user's dict keeps its own entries).
-        if isinstance(context, dict) and context.get("request") is self._websocket:
-            scope = self._websocket.scope
-            context.setdefault(CONNECTION_PARAMS, scope.get(CONNECTION_PARAMS))
-            context.setdefault(CONNECTION_RESULT, scope.get(CONNECTION_RESULT))
-
 
 async def _call_required(hook: OnOperation, websocket: WebSocket, operation: Operation) -> None:
     # on_operation runs before execution: if it fails, the operation fails with it.
@@ -217,12 +208,5 @@ async def _close_stream(stream: SubscriptionStream, logger: logging.Logger) -> N
     """Close `stream` and, through it, the resolver's source stream; a failure is logged."""
     try:
         await stream.aclose()
-        # A stream cancelled while awaiting its source marks itself closed without closing
-        # the source. An async generator is finished by then, but an async iterator that is
-        # not a generator is not: close the source too (closing it twice is a no-op).
-        source = getattr(stream, "_iterator", None)
-        close = getattr(source, "aclose", None)
-        if close is not None:
-            await close()
     except Exception:
         logger.exception("Closing a subscription's source stream failed")
