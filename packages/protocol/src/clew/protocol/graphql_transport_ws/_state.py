@@ -8,6 +8,7 @@ it sends and to what it receives, so client and server can never disagree about 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 from clew.protocol._codes import CloseCode
@@ -72,18 +73,29 @@ def _violation(sender: Role, state: ConnectionState, message: Message) -> LocalP
 
 
 def transition(
-    sender: Role, state: ConnectionState, message: Message, operations: OperationRegistry
+    sender: Role,
+    state: ConnectionState,
+    message: Message,
+    operations: OperationRegistry,
+    *,
+    allowed: Mapping[type[Message], ConnectionState] | None = None,
 ) -> tuple[ConnectionState, bool]:
     """Apply `message` from `sender`: the new connection state, and whether it counts.
 
     False means the message names an operation that is not running — a late or unknown id —
     which PROTOCOL.md says the receiver ignores; the registry is then left untouched. Raises
     `LocalProtocolError` (carrying the close code) for a message that breaks a rule.
+    `allowed` is ``TRANSITIONS.get((sender, state))`` when the caller already looked it up
+    (a connection sending a stream of results does so once per state, not once per message).
     """
-    allowed = TRANSITIONS.get((sender, state))
-    if allowed is None or type(message) not in allowed:
+    if allowed is None:
+        allowed = TRANSITIONS.get((sender, state))
+    kind = type(message)
+    if allowed is None or kind not in allowed:
         raise _violation(sender, state, message)
-    new_state = allowed[type(message)]
+    new_state = allowed[kind]
+    if kind is Next:  # the hot path: one per result, so tested first
+        return new_state, message.id in operations  # type: ignore[union-attr]
     match message:
         case Subscribe(id=operation_id):
             if operation_id in operations:
@@ -92,8 +104,6 @@ def transition(
                     CloseCode.SUBSCRIBER_ALREADY_EXISTS,
                 )
             operations.reserve(operation_id)
-        case Next(id=operation_id):
-            return new_state, operation_id in operations
         case Error(id=operation_id) | Complete(id=operation_id):
             # Both end the operation; no `complete` follows an `error`.
             return new_state, operations.release(operation_id)

@@ -7,7 +7,7 @@ arguments, so the same object runs under asyncio, trio, threads or a test with a
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 from clew.protocol._codec import dumps as json_dumps
 from clew.protocol._codes import CloseCode
@@ -16,7 +16,7 @@ from clew.protocol._operations import ConnectionState, OperationRegistry
 from clew.protocol._types import Closure, JSONObject, Role
 
 from ._codec import Dumps, parse, serialize
-from ._state import transition
+from ._state import TRANSITIONS, transition
 from .messages import ConnectionInit, Message, Ping, Pong
 
 __all__ = ["Connection"]
@@ -59,6 +59,8 @@ class Connection:
         self._pong_timeout = pong_timeout
         self._next_ping = now + ping_interval if ping_interval else None
         self._pong_deadline: float | None = None
+        self._sending_in: ConnectionState | None = None
+        self._sending: Mapping[type[Message], ConnectionState] | None = None
 
     @property
     def state(self) -> ConnectionState:
@@ -108,10 +110,17 @@ class Connection:
         operation that is no longer running (the peer completed it meanwhile), which is
         refused and changes nothing.
         """
-        if self._state in _ENDED:
+        state = self._state
+        if state in _ENDED:
             raise LocalProtocolError(f"Cannot send '{message.type}': the connection is closing")
+        if state is not self._sending_in:
+            # The table's row for what we may send, looked up again only when the state moved.
+            self._sending_in = state
+            self._sending = TRANSITIONS.get((self.our_role, state))
         try:
-            new_state, counts = transition(self.our_role, self._state, message, self._operations)
+            new_state, counts = transition(
+                self.our_role, state, message, self._operations, allowed=self._sending
+            )
         except LocalProtocolError:
             self._state = ConnectionState.CLOSING
             raise

@@ -138,8 +138,10 @@ class Next:
     payload: FormattedExecutionResult
 
     def __post_init__(self) -> None:
-        check_id(self.id, self.type)
-        check_object(self.payload, self.type)
+        # One per result: the plain case is decided inline, the checkers explain the rest.
+        if type(self.id) is not str or not self.id or type(self.payload) is not dict:
+            check_id(self.id, self.type)
+            check_object(self.payload, self.type)
 
 
 @final

@@ -157,15 +157,18 @@ class Operations:
                     if not self._wanted(running):
                         return
                     # The hot path: one engine call and one frame per event, nothing else.
+                    # Per event only this task's own registration is checked: `next` itself
+                    # drops the frame once the socket closes or the protocol ended the id.
+                    registered, send_next = self._running.get, emitter.next
                     async for result in stream:
-                        if not self._wanted(running):
-                            return
+                        if registered(operation_id) is not running:
+                            return  # stopped (or replaced) while its source produced an event
                         if stream.failed:
                             # The source raised: the engine's last result carries only the
                             # (masked) error. Like graphql-ws' server, end with `error`.
                             await emitter.error(operation_id, result.get("errors") or [])
                             return
-                        await emitter.next(operation_id, result)
+                        await send_next(operation_id, result)
                 else:
                     # The stream could not be created (graphql-ws: `next` with the errors).
                     if not self._wanted(running):

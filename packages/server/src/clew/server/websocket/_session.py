@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from starlette.websockets import WebSocket
 
     from clew.server._execution import Engine
+    from clew.server._types import Send
 
 __all__ = ["Session", "SessionHandler"]
 
@@ -78,6 +79,10 @@ class Session(Generic[M]):
         self._armed: float | None = None
         self._done = asyncio.Event()
         self._conn: ServerConnection[M] | None = None
+        self._next_message = dialect.next
+        # Starlette's `WebSocket.send` only runs its state checks, which a data frame does not
+        # move: results go straight to the ASGI `send` it wraps (the other writes use it).
+        self._send: Send = getattr(websocket, "_send", websocket.send)
 
     # -- the reader ------------------------------------------------------------------------
 
@@ -259,10 +264,21 @@ class Session(Generic[M]):
         return not self._closing and conn is not None and operation_id in conn.operations
 
     async def next(self, operation_id: str, result: FormattedExecutionResult) -> None:
-        """Send one result of `operation_id`."""
-        frame = self._frame(self._dialect.next(operation_id, result))
-        if frame is not None:
-            await self._write(frame)
+        """Send one result of `operation_id` (dropped once the operation or socket ended).
+
+        The hot path of a subscription: one `conn.send` for the frame, one ASGI `send`.
+        """
+        conn = self._conn
+        if self._closing or conn is None:
+            return
+        try:
+            frame = conn.send(self._next_message(operation_id, result))
+        except LocalProtocolError:
+            return  # the operation ended meanwhile: nothing more may be sent for it
+        try:
+            await self._send({"type": "websocket.send", "text": frame})
+        except _GONE:
+            self._closing = True  # the reader sees the disconnect and cleans up
 
     async def error(self, operation_id: str, errors: list[FormattedError]) -> None:
         """End `operation_id` with `errors`; no `complete` follows."""
