@@ -123,6 +123,8 @@ class FakeServer:
         self.port = self.test_server.port or 0
 
     async def stop(self) -> None:
+        """Stop serving, as a crashed process would: every socket drops, new ones are refused."""
+        self.drop()  # aiohttp's graceful shutdown would otherwise wait for the open sockets
         if self.test_server is not None:
             await self.test_server.close()
             self.test_server = None

@@ -1,4 +1,4 @@
-"""`connection_init` payloads, the ack timeout, protocol keepalives and aiohttp's frame heartbeat."""
+"""`connection_init` payloads, the ack timeout, protocol keepalives and the frame heartbeat."""
 
 from __future__ import annotations
 

@@ -50,7 +50,7 @@ __all__ = ["WebSocketManager"]
 class _Outcome:
     """How one connection attempt ended; the runner decides from it whether to retry."""
 
-    __slots__ = ("acked", "cause", "close_with", "code", "fatal", "idle", "reason")
+    __slots__ = ("acked", "broken", "cause", "close_with", "code", "fatal", "idle", "reason")
 
     def __init__(self, reason: str = "", *, cause: BaseException | None = None) -> None:
         #: The close code: the server's, or the one we closed with; None if never opened.
@@ -59,6 +59,8 @@ class _Outcome:
         self.cause = cause
         #: The server acknowledged `connection_init` on this socket.
         self.acked = False
+        #: The server sent a frame the protocol rejects; its ack proved nothing.
+        self.broken = False
         #: Retrying cannot help, whatever the code says (handshake refused, no subprotocol).
         self.fatal = False
         #: We closed it because no operation needed it any more.
@@ -205,8 +207,8 @@ class WebSocketManager:
                 outcome = await self._connect_once()
                 if self.closed:  # the client closed while we were connected or connecting
                     break
-                if outcome.acked:
-                    failures = 0
+                if outcome.acked and not outcome.broken:
+                    failures = 0  # it worked: the next drop gets the full retry budget
                 self._fail_unrepeatable(outcome)
                 if not self._operations:
                     break
@@ -376,6 +378,7 @@ class WebSocketManager:
                         received = dialect.receive(message.data)
                     except RemoteProtocolError as exc:
                         outcome.close(exc.close_code, exc.reason, exc)
+                        outcome.broken = True
                         return
                     for incoming in received:
                         self._dispatch(dialect, incoming, outcome)
