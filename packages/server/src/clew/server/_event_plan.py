@@ -27,12 +27,16 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLBoolean,
     GraphQLField,
+    GraphQLID,
+    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
+    GraphQLString,
     InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
@@ -53,6 +57,8 @@ __all__ = ["EventPlan", "PlanRefused", "compile_event_plan"]
 #: coercion raised) when graphql-core must execute this event instead.
 EventPlan: TypeAlias = Callable[[object], JSONObject]
 _Complete: TypeAlias = Callable[[object], object]
+
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 #: Types whose values need no awaitable or exception check before their coercion.
 _PLAIN = frozenset({int, str, float, bool})
@@ -205,7 +211,14 @@ class _Compiler:
             return _list(self.complete(cast("GraphQLOutputType", type_.of_type), nodes))
         if is_leaf_type(type_):
             coerce = getattr(type_, "coerce_output_value", None) or type_.serialize
-            return _leaf(coerce)
+            leaf = _leaf(coerce)
+            if type_ is GraphQLInt:
+                return _int_leaf(leaf)
+            if type_ is GraphQLString or type_ is GraphQLID:
+                return _exact_leaf(str, leaf)
+            if type_ is GraphQLBoolean:
+                return _exact_leaf(bool, leaf)
+            return leaf
         if isinstance(type_, GraphQLObjectType) and type_.is_type_of is None:
             return _object(self.object_fields(type_, nodes))
         raise _NotCompilable  # abstract types, or objects checked by is_type_of
@@ -300,6 +313,24 @@ def _leaf(coerce: Callable[[object], object]) -> _Complete:
         return coerced
 
     return leaf
+
+
+def _exact_leaf(kind: type, general: _Complete) -> _Complete:
+    # A built-in scalar given exactly its own Python type returns it unchanged.
+    def exact(value: object) -> object:
+        return value if type(value) is kind else general(value)
+
+    return exact
+
+
+def _int_leaf(general: _Complete) -> _Complete:
+    # Int: a Python int within the 32-bit range is its own output (GraphQL spec 3.5.1).
+    def int_(value: object) -> object:
+        if type(value) is int and _INT_MIN <= value <= _INT_MAX:
+            return value
+        return general(value)
+
+    return int_
 
 
 def _object(fields: list[tuple[str, _Complete]]) -> _Complete:

@@ -95,10 +95,11 @@ def serialize(message: Message, dumps: Dumps = dumps) -> str:
     arbitrary object), whatever the encoder's own exception type.
     """
     try:
+        if type(message) is Next:
+            # The hot path, one per result: the result encoded once, no intermediate dict.
+            operation_id, result = dumps(message.id), dumps(message.payload)  # type: ignore[arg-type]
+            return f'{{"id":{operation_id},"type":"next","payload":{result}}}'
         match message:
-            case Next(id=operation_id, payload=result):
-                # The hot path: one encoder call for the result, no intermediate dict.
-                return f'{{"id":{dumps(operation_id)},"type":"next","payload":{dumps(result)}}}'  # type: ignore[arg-type]
             case ConnectionInit() | ConnectionAck() | Ping() | Pong():
                 if message.payload is None:
                     return f'{{"type":"{message.type}"}}'

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from inspect import isawaitable
 from typing import TYPE_CHECKING, Protocol, final
 
@@ -48,6 +49,12 @@ class Emitter(Protocol):
     async def error(self, operation_id: str, errors: list[FormattedError]) -> None: ...
 
     async def complete(self, operation_id: str) -> None: ...
+
+    async def stream(
+        self, operation_id: str, stream: SubscriptionStream, current: Callable[[], bool]
+    ) -> bool:
+        """Send `stream`'s results while `current()`; True when it ran out (then `complete`)."""
+        ...
 
 
 @final
@@ -156,19 +163,14 @@ class Operations:
                     stream = outcome
                     if not self._wanted(running):
                         return
-                    # The hot path: one engine call and one frame per event, nothing else.
-                    # Per event only this task's own registration is checked: `next` itself
-                    # drops the frame once the socket closes or the protocol ended the id.
-                    registered, send_next = self._running.get, emitter.next
-                    async for result in stream:
-                        if registered(operation_id) is not running:
-                            return  # stopped (or replaced) while its source produced an event
-                        if stream.failed:
-                            # The source raised: the engine's last result carries only the
-                            # (masked) error. Like graphql-ws' server, end with `error`.
-                            await emitter.error(operation_id, result.get("errors") or [])
-                            return
-                        await send_next(operation_id, result)
+                    # The hot path is the emitter's; per event it checks this one thing.
+                    registered = self._running.get
+
+                    def current() -> bool:
+                        return registered(operation_id) is running
+
+                    if not await emitter.stream(operation_id, stream, current):
+                        return
                 else:
                     # The stream could not be created (graphql-ws: `next` with the errors).
                     if not self._wanted(running):

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from inspect import isawaitable
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 from starlette.websockets import WebSocketDisconnect
 
@@ -40,7 +41,7 @@ from ._operations import Operations
 if TYPE_CHECKING:
     from starlette.websockets import WebSocket
 
-    from clew.server._execution import Engine
+    from clew.server._execution import Engine, SubscriptionStream
     from clew.server._types import Send
 
 __all__ = ["Session", "SessionHandler"]
@@ -80,9 +81,6 @@ class Session(Generic[M]):
         self._done = asyncio.Event()
         self._conn: ServerConnection[M] | None = None
         self._next_message = dialect.next
-        # Starlette's `WebSocket.send` only runs its state checks, which a data frame does not
-        # move: results go straight to the ASGI `send` it wraps (the other writes use it).
-        self._send: Send = getattr(websocket, "_send", websocket.send)
 
     # -- the reader ------------------------------------------------------------------------
 
@@ -264,21 +262,44 @@ class Session(Generic[M]):
         return not self._closing and conn is not None and operation_id in conn.operations
 
     async def next(self, operation_id: str, result: FormattedExecutionResult) -> None:
-        """Send one result of `operation_id` (dropped once the operation or socket ended).
+        """Send one result of `operation_id`."""
+        frame = self._frame(self._dialect.next(operation_id, result))
+        if frame is not None:
+            await self._write(frame)
 
-        The hot path of a subscription: one `conn.send` for the frame, one ASGI `send`.
+    async def stream(
+        self, operation_id: str, stream: SubscriptionStream, current: Callable[[], bool]
+    ) -> bool:
+        """Send each result of `stream` as a result frame of `operation_id`.
+
+        Stops when `current()` turns False (the operation was stopped or replaced), when the
+        protocol or the socket lets nothing more through, or with `error` when the source
+        failed. True when the stream simply ran out, so `complete` may follow.
+
+        The hot path of every subscription: per event one `conn.send`, one ASGI `send`.
         """
-        conn = self._conn
-        if self._closing or conn is None:
-            return
-        try:
-            frame = conn.send(self._next_message(operation_id, result))
-        except LocalProtocolError:
-            return  # the operation ended meanwhile: nothing more may be sent for it
-        try:
-            await self._send({"type": "websocket.send", "text": frame})
-        except _GONE:
-            self._closing = True  # the reader sees the disconnect and cleans up
+        conn, make = self._conn, self._next_message
+        # Starlette's `WebSocket.send` only runs its state checks, which a data frame does
+        # not move: results go straight to the ASGI `send` it wraps.
+        send = cast("Send", getattr(self._websocket, "_send", self._websocket.send))
+        async for result in stream:
+            if not current() or self._closing or conn is None:
+                return False
+            if stream.failed:
+                # The source raised: the engine's last result carries only the (masked)
+                # error. Like graphql-ws' server, end the operation with `error`.
+                await self.error(operation_id, result.get("errors") or [])
+                return False
+            try:
+                frame = conn.send(make(operation_id, result))
+            except LocalProtocolError:
+                return False  # the operation ended meanwhile: nothing more may be sent for it
+            try:
+                await send({"type": "websocket.send", "text": frame})
+            except _GONE:
+                self._closing = True  # the reader sees the disconnect and cleans up
+                return False
+        return True
 
     async def error(self, operation_id: str, errors: list[FormattedError]) -> None:
         """End `operation_id` with `errors`; no `complete` follows."""
