@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 
@@ -220,6 +221,23 @@ async def test_default_context_holds_the_request() -> None:
     assert await engine_for().context_for("the request", {}) == {"request": "the request"}
 
 
+class FakeSocket:
+    def __init__(self, scope: dict[str, object]) -> None:
+        self.scope = scope
+
+
+async def test_default_websocket_context_holds_the_connection_params_and_result() -> None:
+    socket = FakeSocket({"type": "websocket", "connection_result": {"user": "ada"}})
+    context = await engine_for().context_for(socket, {"token": "t"})
+    assert context == {
+        "request": socket,
+        "connection_params": {"token": "t"},
+        "connection_result": {"user": "ada"},
+    }
+    http = FakeSocket({"type": "http"})
+    assert await engine_for().context_for(http, {"query": "{ hello }"}) == {"request": http}
+
+
 @pytest.mark.parametrize("kind", ["value", "sync", "async"])
 async def test_context_value_variants(kind: str) -> None:
     context_value: object
@@ -349,8 +367,103 @@ async def test_a_failing_source_ends_the_stream_with_a_masked_error() -> None:
     engine = app.engine
     stream = await engine.subscribe(prepared(engine, "subscription { ticks }"), None, {})
     assert isinstance(stream, SubscriptionStream)
+    assert await anext(stream) == {"data": {"ticks": 1}}
+    assert not stream.failed
+    assert await anext(stream) == {"errors": [{"message": "Internal server error"}]}
+    assert stream.failed
+    with pytest.raises(StopAsyncIteration):
+        await anext(stream)
+
+
+async def test_a_source_raising_a_graphql_error_ends_the_stream_with_it() -> None:
+    app = make_app()
+
+    async def refusing(*_args: object, **_kwargs: object) -> object:
+        raise GraphQLError("Subscription revoked")
+        yield 1  # pragma: no cover - makes this an async generator
+
+    app.schema.subscription_type.fields["ticks"].subscribe = refusing  # type: ignore[union-attr]
+    engine = app.engine
+    stream = await engine.subscribe(prepared(engine, "subscription { ticks }"), None, {})
+    assert isinstance(stream, SubscriptionStream)
+    assert [result async for result in stream] == [
+        {"errors": [{"message": "Subscription revoked"}]}
+    ]
+    assert stream.failed
+
+
+class Ticker:
+    """An async iterator that is not a generator: it only stops when `aclose()` is called."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.closed = 0
+        self.waiting = asyncio.Event()
+
+    def __aiter__(self) -> Ticker:
+        return self
+
+    async def __anext__(self) -> int:
+        if self.sent:
+            await asyncio.Event().wait()  # no second event, ever
+        self.sent += 1
+        return self.sent
+
+    async def aclose(self) -> None:
+        self.closed += 1
+
+
+async def test_cancelling_a_stream_waiting_for_its_source_still_lets_aclose_close_it() -> None:
+    app = make_app()
+    ticker = Ticker()
+    app.schema.subscription_type.fields["ticks"].subscribe = lambda *_a, **_k: ticker  # type: ignore[union-attr]
+    engine = app.engine
+    stream = await engine.subscribe(prepared(engine, "subscription { ticks }"), None, {})
+    assert isinstance(stream, SubscriptionStream)
+    assert await anext(stream) == {"data": {"ticks": 1}}
+    waiting = asyncio.ensure_future(anext(stream))
+    await asyncio.sleep(0)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert ticker.closed == 0
+    await stream.aclose()
+    await stream.aclose()
+    assert ticker.closed == 1
+
+
+async def test_an_event_the_plan_refuses_runs_through_graphql_core(recorder: Recorder) -> None:
+    app = make_app(recorder)
+
+    async def source(*_args: object, **_kwargs: object) -> object:
+        for value in (1, None, "2", 2**40, 3):
+            yield value
+
+    app.schema.subscription_type.fields["ticks"].subscribe = source  # type: ignore[union-attr]
+    engine = app.engine
+    stream = await engine.subscribe(prepared(engine, "subscription { ticks }"), None, {})
+    assert isinstance(stream, SubscriptionStream)
     results = [result async for result in stream]
-    assert results == [{"data": {"ticks": 1}}, {"errors": [{"message": "Internal server error"}]}]
+    location = {"locations": [{"line": 1, "column": 16}], "path": ["ticks"]}
+    assert results == [
+        {"data": {"ticks": 1}},
+        {
+            "data": None,
+            "errors": [
+                # graphql-core raises a TypeError here, which the engine masks
+                {"message": "Internal server error"} | location
+            ],
+        },
+        {"data": {"ticks": 2}},
+        {
+            "data": None,
+            "errors": [
+                {"message": "Int cannot represent non 32-bit signed integer value: 1099511627776"}
+                | location
+            ],
+        },
+        {"data": {"ticks": 3}},
+    ]
 
 
 async def test_a_failing_subscribe_resolver_gives_errors_without_data() -> None:
