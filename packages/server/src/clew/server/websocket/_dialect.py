@@ -23,9 +23,10 @@ from clew.protocol._types import (
 
 from ._hooks import OnComplete, OnConnect, OnDisconnect, OnOperation
 
-__all__ = ["Dialect", "Hooks", "ServerConnection", "orjson_dumps"]
+__all__ = ["Dialect", "Hooks", "ResultMessage", "ServerConnection", "orjson_dumps"]
 
 M = TypeVar("M")
+M_co = TypeVar("M_co", covariant=True)
 M_contra = TypeVar("M_contra", contravariant=True)
 
 
@@ -53,6 +54,12 @@ class ServerConnection(Protocol[M_contra]):
     def handle_timer(self, now: float) -> list[str]: ...
 
 
+class ResultMessage(Protocol[M_co]):
+    """Builds the message carrying one result of an operation."""
+
+    def __call__(self, *, id: str, payload: FormattedExecutionResult) -> M_co: ...
+
+
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Dialect(Generic[M]):
@@ -63,7 +70,8 @@ class Dialect(Generic[M]):
     connect: Callable[[float], ServerConnection[M]]
     #: What accepting `connection_init` sends: the ack (legacy: and the first `ka`).
     ack: Callable[[], Sequence[M]]
-    next: Callable[[str, FormattedExecutionResult], M]
+    #: The message carrying one result (the class itself: `next`, legacy `data`).
+    next: ResultMessage[M]
     error: Callable[[str, list[FormattedError]], M]
     complete: Callable[[str], M]
     #: The answer to a client `ping` (graphql-transport-ws only).

@@ -263,7 +263,7 @@ class Session(Generic[M]):
 
     async def next(self, operation_id: str, result: FormattedExecutionResult) -> None:
         """Send one result of `operation_id`."""
-        frame = self._frame(self._dialect.next(operation_id, result))
+        frame = self._frame(self._dialect.next(id=operation_id, payload=result))
         if frame is not None:
             await self._write(frame)
 
@@ -291,7 +291,7 @@ class Session(Generic[M]):
                 await self.error(operation_id, result.get("errors") or [])
                 return False
             try:
-                frame = conn.send(make(operation_id, result))
+                frame = conn.send(make(id=operation_id, payload=result))
             except LocalProtocolError:
                 return False  # the operation ended meanwhile: nothing more may be sent for it
             try:

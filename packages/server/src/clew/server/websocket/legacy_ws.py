@@ -8,7 +8,7 @@ from typing import final
 from clew.protocol import graphql_ws as gws
 from clew.protocol._codes import CloseCode
 from clew.protocol._negotiation import Subprotocol
-from clew.protocol._types import FormattedError, FormattedExecutionResult, Role
+from clew.protocol._types import FormattedError, Role
 
 from ._dialect import Dialect, Hooks, orjson_dumps
 from ._hooks import OnComplete, OnConnect, OnDisconnect, OnOperation
@@ -18,10 +18,6 @@ __all__ = ["GraphQLWSHandler"]
 
 #: RFC 6455 §7.4.1: a message too big to process.
 _MESSAGE_TOO_BIG = 1009
-
-
-def _next(operation_id: str, result: FormattedExecutionResult) -> gws.Message:
-    return gws.Data(id=operation_id, payload=result)
 
 
 def _error(operation_id: str, errors: list[FormattedError]) -> gws.Message:
@@ -85,7 +81,7 @@ class GraphQLWSHandler(SessionHandler[gws.Message]):
             subprotocol=self.subprotocol,
             connect=self._connect,
             ack=self._ack,
-            next=_next,
+            next=gws.Data,
             error=_error,
             complete=_complete,
             pong=None,

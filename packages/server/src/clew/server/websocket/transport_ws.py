@@ -7,17 +7,13 @@ from typing import final
 from clew.protocol import graphql_transport_ws as tws
 from clew.protocol._codes import CloseCode
 from clew.protocol._negotiation import Subprotocol
-from clew.protocol._types import FormattedError, FormattedExecutionResult, Role
+from clew.protocol._types import FormattedError, Role
 
 from ._dialect import Dialect, Hooks, orjson_dumps
 from ._hooks import OnComplete, OnConnect, OnDisconnect, OnOperation
 from ._session import SessionHandler
 
 __all__ = ["GraphQLTransportWSHandler"]
-
-
-def _next(operation_id: str, result: FormattedExecutionResult) -> tws.Message:
-    return tws.Next(id=operation_id, payload=result)
 
 
 def _error(operation_id: str, errors: list[FormattedError]) -> tws.Message:
@@ -92,7 +88,7 @@ class GraphQLTransportWSHandler(SessionHandler[tws.Message]):
             subprotocol=self.subprotocol,
             connect=self._connect,
             ack=_ack,
-            next=_next,
+            next=tws.Next,
             error=_error,
             complete=_complete,
             pong=_pong,
