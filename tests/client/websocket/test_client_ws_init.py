@@ -164,3 +164,11 @@ async def test_unknown_options_fail_when_the_transport_is_built(
     backend = make_backend(websocket_options={"keepalive": 5})
     with pytest.raises(TypeError, match="keepalive_timeout"):
         backend.websocket()
+
+
+async def test_a_plain_callable_payload_works_too(
+    fake: FakeServer, make_backend: BackendFactory
+) -> None:
+    backend = make_backend(connection_params=lambda: {"token": "sync"})
+    await collect(backend.execute_subscription(op("Count", n=1)))
+    assert fake.sockets[0].inits == [{"token": "sync"}]

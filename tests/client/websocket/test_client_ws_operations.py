@@ -7,11 +7,17 @@ import gc
 from contextlib import aclosing
 
 import pytest
-from conftest import BackendFactory, FakeServer, collect, op
+from conftest import QUERIES, BackendFactory, FakeServer, collect, op
 
 from clew.client import AIOHTTPClient
-from clew.client._subscription import is_single_result
-from clew.client.errors import GraphQLResponseError, SubscriptionError, WebSocketClosedError
+from clew.client._subscription import Operation, Subscription, is_single_result
+from clew.client._websocket import WebSocketManager
+from clew.client.errors import (
+    GraphQLResponseError,
+    SubscriptionError,
+    TransportError,
+    WebSocketClosedError,
+)
 
 
 async def test_breaking_out_of_async_for_stops_that_operation_only(
@@ -158,3 +164,47 @@ def test_single_result_operations_are_recognised(
     query: str, operation_name: str | None, single: bool
 ) -> None:
     assert is_single_result(query, operation_name) is single
+
+
+async def test_an_operation_that_cannot_be_encoded_is_refused_before_sending(
+    fake: FakeServer, make_backend: BackendFactory
+) -> None:
+    backend = make_backend()
+    ticks = backend.execute_subscription(op("Ticks"))
+    assert (await anext(ticks)).data == {"tick": 1}
+    request = op("Count")
+    unencodable = type(request)(
+        query=request.query,
+        operation_name="Count",
+        variables={"n": object()},  # type: ignore[dict-item]
+    )
+    with pytest.raises(TypeError, match="JSON"):
+        backend.execute_subscription(unencodable)
+    assert (await anext(ticks)).data is not None
+    assert fake.connections == 1
+    await ticks.aclose()
+
+
+async def test_a_send_the_connection_refuses_closes_with_its_code(
+    fake: FakeServer, make_backend: BackendFactory
+) -> None:
+    # Past the early check (built by hand), the protocol connection itself refuses the
+    # frame and decides to close (4005): the transport obeys, and every caller hears why.
+    backend = make_backend(websocket_options={"retry": {"max_attempts": 5}})
+    transport = backend.websocket()
+    assert isinstance(transport, WebSocketManager)
+    ticks = backend.execute_subscription(op("Ticks"))
+    assert (await anext(ticks)).data == {"tick": 1}
+    bad = Operation(
+        "bad",
+        {"query": QUERIES["Count"], "variables": {"n": object()}},  # type: ignore[dict-item]
+        single_result=False,
+    )
+    with pytest.raises(TransportError, match="Cannot send operation bad"):
+        await anext(Subscription(transport, bad))
+    with pytest.raises(WebSocketClosedError) as caught:
+        await collect(ticks)
+    assert caught.value.close_code == 4005
+    await fake.wait_for(lambda: fake.sockets[0].client_close_code is not None)
+    assert fake.sockets[0].client_close_code == 4005
+    assert fake.connections == 1

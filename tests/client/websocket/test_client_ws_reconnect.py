@@ -221,3 +221,18 @@ async def test_a_bug_while_handling_a_frame_closes_4005_and_fails_the_iterators(
         await waiting
     await fake.wait_for(lambda: fake.sockets[0].client_close_code is not None)
     assert fake.sockets[0].client_close_code == 4005
+
+
+async def test_a_bug_in_the_writer_closes_4005_too(
+    fake: FakeServer, make_backend: BackendFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(self: WebSocketManager, until: float | None) -> None:
+        raise RuntimeError("writer bug")
+
+    monkeypatch.setattr(WebSocketManager, "_wait", broken)
+    backend = make_backend(websocket_options={"retry": PATIENT})
+    with pytest.raises(WebSocketClosedError) as caught:
+        await collect(backend.execute_subscription(op("Hang")))
+    assert caught.value.close_code == 4005
+    assert isinstance(caught.value.__cause__, RuntimeError)
+    assert fake.connections == 1

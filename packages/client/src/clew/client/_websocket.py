@@ -23,7 +23,10 @@ frames, so they are synchronous and safe from `__del__` and cancellation handler
 from __future__ import annotations
 
 import asyncio
+import inspect
+import json
 from collections import deque
+from collections.abc import Awaitable
 from typing import cast, final
 
 import aiohttp
@@ -31,6 +34,7 @@ import aiohttp
 from clew.protocol import (
     CloseCode,
     JSONObject,
+    ProtocolError,
     RemoteProtocolError,
     SubscribePayload,
     limit_close_reason,
@@ -104,6 +108,7 @@ class WebSocketManager:
         self._wake = asyncio.Event()
         self._outbox: deque[str] = deque()
         self._dialect: Dialect | None = None
+        self._outcome: _Outcome | None = None
         self._generation = 0
         self._idle_since: float | None = None
         self._closed = False
@@ -138,6 +143,10 @@ class WebSocketManager:
         if single_result is None:
             single_result = is_single_result(request.query, request.operation_name)
         payload = cast(SubscribePayload, request.to_json_body())
+        try:  # refuse here what cannot be encoded, rather than break the shared connection
+            json.dumps(payload, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"The operation cannot be sent as JSON: {exc}") from exc
         operation = Operation(self._settings.id_factory(), payload, single_result=single_result)
         return Subscription(self, operation)
 
@@ -192,7 +201,19 @@ class WebSocketManager:
         operation.finish()
 
     def _send_operation(self, dialect: Dialect, operation: Operation) -> None:
-        self._outbox.append(dialect.subscribe(operation.id, operation.payload))
+        try:
+            frame = dialect.subscribe(operation.id, operation.payload)
+        except Exception as exc:
+            del self._operations[operation.id]
+            error = TransportError(f"Cannot send operation {operation.id}: {exc}")
+            error.__cause__ = exc
+            operation.fail(error)
+            outcome = self._outcome
+            if isinstance(exc, ProtocolError) and dialect.broken and outcome is not None:
+                outcome.close(exc.close_code, exc.reason, exc)  # the connection says: close
+                self._wake.set()
+            return
+        self._outbox.append(frame)
         operation.sent_on = self._generation
         self._wake.set()
 
@@ -270,7 +291,7 @@ class WebSocketManager:
         self._generation += 1
         self._outbox.clear()
         self._idle_since = None
-        self._dialect = dialect
+        self._dialect, self._outcome = dialect, outcome
         reader = loop.create_task(self._read(ws, dialect, outcome), name="clew websocket reader")
         try:
             try:
@@ -285,16 +306,21 @@ class WebSocketManager:
                 await self._pump(ws, dialect, reader, outcome)
         except (aiohttp.ClientError, ConnectionError):
             pass  # a write failed: the socket is gone and the reader reports how
+        except Exception as exc:  # a bug: close with the protocol's code, never hang
+            reason = limit_close_reason(f"Internal client error: {exc!r}")
+            outcome.close(CloseCode.INTERNAL_CLIENT_ERROR, reason, exc)
         finally:
-            self._dialect = None
+            self._dialect = self._outcome = None
             await self._shut(ws, dialect, reader, outcome)
         return outcome
 
     async def _connection_params(self) -> JSONObject | None:
+        """The `connection_init` payload: the static one, or the callable's answer right now."""
         params = self._settings.connection_params
         if params is None or isinstance(params, dict):
             return params
-        return await params()
+        result = cast("JSONObject | Awaitable[JSONObject]", params())  # sync callables too
+        return await result if inspect.isawaitable(result) else result
 
     async def _shut(
         self,

@@ -104,6 +104,11 @@ class Dialect(Protocol):
         """Whether `connection_ack` arrived, so operations may be sent."""
         ...
 
+    @property
+    def broken(self) -> bool:
+        """Whether the connection decided to close (a send it refused), so the socket must."""
+        ...
+
     def receive(self, data: str | bytes) -> list[IncomingMessage]:
         """The messages in one frame (raises `RemoteProtocolError` to close)."""
         ...
@@ -162,6 +167,10 @@ class _TransportWS:
     def acknowledged(self) -> bool:
         return self._conn.state is ConnectionState.ACKNOWLEDGED
 
+    @property
+    def broken(self) -> bool:
+        return self._conn.state is ConnectionState.CLOSING
+
     def receive(self, data: str | bytes) -> list[IncomingMessage]:
         return list(self._conn.receive(data))
 
@@ -216,6 +225,10 @@ class _LegacyWS:
     @property
     def acknowledged(self) -> bool:
         return self._conn.state is ConnectionState.ACKNOWLEDGED
+
+    @property
+    def broken(self) -> bool:
+        return self._conn.state is ConnectionState.CLOSING
 
     def receive(self, data: str | bytes) -> list[IncomingMessage]:
         events = list[IncomingMessage](self._conn.receive(data))
