@@ -375,6 +375,26 @@ async def test_a_failing_source_ends_the_stream_with_a_masked_error() -> None:
         await anext(stream)
 
 
+async def test_a_failing_source_shows_its_message_and_traceback_with_debug() -> None:
+    app = make_app(debug=True)
+
+    async def broken(*_args: object, **_kwargs: object) -> object:
+        yield 1
+        raise RuntimeError("disk on fire")
+
+    app.schema.subscription_type.fields["ticks"].subscribe = broken  # type: ignore[union-attr]
+    engine = app.engine
+    stream = await engine.subscribe(prepared(engine, "subscription { ticks }"), None, {})
+    assert isinstance(stream, SubscriptionStream)
+    results = [result async for result in stream]
+    assert results[0] == {"data": {"ticks": 1}}
+    [error] = results[1]["errors"]
+    assert error["message"] == "disk on fire"
+    exception = error["extensions"]["exception"]
+    assert exception["type"] == "RuntimeError"  # type: ignore[index]
+    assert any("disk on fire" in line for line in exception["stacktrace"])  # type: ignore[index]
+
+
 async def test_a_source_raising_a_graphql_error_ends_the_stream_with_it() -> None:
     app = make_app()
 

@@ -9,10 +9,24 @@ from graphql import GraphQLError
 
 from clew.protocol._types import FormattedError, JSONObject
 
-__all__ = ["INTERNAL_ERROR_MESSAGE", "format_error", "is_unexpected", "request_error"]
+__all__ = [
+    "INTERNAL_ERROR_MESSAGE",
+    "UnexpectedError",
+    "format_error",
+    "is_unexpected",
+    "request_error",
+]
 
 #: What a client sees instead of an unexpected exception's message when `debug` is off.
 INTERNAL_ERROR_MESSAGE = "Internal server error"
+
+
+class UnexpectedError(GraphQLError):
+    """An exception that escaped outside any field: a subscription's source stream, a root
+    value callable. It has no `path`, yet it is as unexpected as a resolver's bug."""
+
+    def __init__(self, original: Exception) -> None:
+        super().__init__(str(original) or type(original).__name__, original_error=original)
 
 
 def is_unexpected(error: GraphQLError) -> bool:
@@ -21,6 +35,8 @@ def is_unexpected(error: GraphQLError) -> bool:
     A resolver that means to tell the client something raises `GraphQLError`; anything else
     that escapes a field (it then has a `path`) is a bug or an outage and must not leak.
     """
+    if isinstance(error, UnexpectedError):
+        return True
     original = error.original_error
     return (
         original is not None and not isinstance(original, GraphQLError) and error.path is not None

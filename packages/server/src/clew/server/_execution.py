@@ -58,7 +58,7 @@ from graphql.execution import MiddlewareManager
 from clew.protocol._types import FormattedError, FormattedExecutionResult, JSONObject
 from clew.protocol.http import FailureKind
 
-from ._errors import INTERNAL_ERROR_MESSAGE, format_error, is_unexpected
+from ._errors import INTERNAL_ERROR_MESSAGE, UnexpectedError, format_error, is_unexpected
 from ._event_plan import EventPlan, compile_event_plan
 from ._extensions import Extension, ExtensionList
 from ._limits import Limits, alias_limit_rule, depth_limit_rule
@@ -449,7 +449,7 @@ class Engine:
 
     def _internal_error(self, error: Exception) -> FormattedExecutionResult:
         self.logger.error("The operation failed outside its resolvers", exc_info=error)
-        wrapped = GraphQLError(INTERNAL_ERROR_MESSAGE, path=(), original_error=error)
+        wrapped = UnexpectedError(error)
         return {"errors": [self._error_formatter(wrapped, self.debug)]}
 
     @staticmethod
