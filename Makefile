@@ -32,13 +32,13 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/subscriptions/bench_stream.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check packages tests
-	$(BIN)/ruff format --check packages tests
+	$(BIN)/ruff check packages tests benchmarks
+	$(BIN)/ruff format --check packages tests benchmarks
 	$(BIN)/mypy packages/protocol/src packages/client/src packages/server/src
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix packages tests
-	$(BIN)/ruff format packages tests
+	$(BIN)/ruff check --fix packages tests benchmarks
+	$(BIN)/ruff format packages tests benchmarks
 
 clean:
 	rm -rf $(VENV) $(PEERS)/node_modules build dist .coverage .mypy_cache .ruff_cache

@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import signal
-import socket
-import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from harness import Measurement, report, servers  # noqa: E402
+
 SERVERS = {
     "bare Starlette": "apps:make_bare",
     "clew": "apps:make_clew",
@@ -32,33 +31,6 @@ SERVERS = {
 }
 QUERY = b'{"query":"{ hello }"}'
 EXPECTED = b'{"data":{"hello":"world"}}'
-
-
-@dataclass
-class Measurement:
-    name: str
-    requests: int
-    seconds: float
-    failures: int
-
-    @property
-    def rate(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(factory: str, port: int) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable, "-m", "uvicorn", factory, "--factory",
-        "--app-dir", str(HERE), "--host", "127.0.0.1", "--port", str(port),
-        "--workers", "1", "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL)
 
 
 def request_bytes(port: int) -> bytes:
@@ -131,18 +103,6 @@ async def measure(ports: dict[str, int], args: argparse.Namespace) -> list[Measu
     return results
 
 
-def report(results: list[Measurement]) -> None:
-    by_name = {m.name: m for m in results}
-    print(f"{'server':<15} {'requests':>9} {'seconds':>8} {'req/s':>9} {'failures':>8}")
-    for m in results:
-        print(f"{m.name:<15} {m.requests:>9} {m.seconds:>8.2f} {m.rate:>9,.0f} {m.failures:>8}")
-    clew = by_name["clew"].rate
-    print()
-    for other in ("Ariadne", "Strawberry", "bare Starlette"):
-        rate = by_name[other].rate
-        print(f"clew / {other:<15} {clew / rate if rate else float('nan'):.2f}x")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20_000, help="measured requests per server")
@@ -150,21 +110,9 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32, help="client connections")
     parser.add_argument("--seconds", type=float, default=30.0, help="time cap per server")
     args = parser.parse_args()
-    ports = {name: free_port() for name in SERVERS}
-    processes = [start_server(factory, ports[name]) for name, factory in SERVERS.items()]
-    try:
+    with servers(SERVERS, HERE) as ports:
         results = asyncio.run(measure(ports, args))
-    finally:
-        for process in processes:
-            os.kill(process.pid, signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait()
-    report(results)
-    return 0 if all(m.failures == 0 for m in results) else 1
+    return report(results, "requests")
 
 
 if __name__ == "__main__":

@@ -18,19 +18,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from harness import Measurement, report, servers  # noqa: E402
+
 SERVERS = {
     "bare Starlette": "apps:make_bare",
     "clew": "apps:make_clew",
@@ -38,33 +37,6 @@ SERVERS = {
     "Strawberry": "apps:make_strawberry",
 }
 QUERY = "subscription Stream($n: Int!) { stream(n: $n) }"
-
-
-@dataclass
-class Measurement:
-    name: str
-    events: int
-    seconds: float
-    failures: int
-
-    @property
-    def rate(self) -> float:
-        return self.events / self.seconds if self.seconds else 0.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(factory: str, port: int) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable, "-m", "uvicorn", factory, "--factory",
-        "--app-dir", str(HERE), "--host", "127.0.0.1", "--port", str(port),
-        "--workers", "1", "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL)
 
 
 async def open_socket(port: int, deadline: float) -> ClientConnection:
@@ -149,39 +121,15 @@ async def measure(ports: dict[str, int], args: argparse.Namespace) -> list[Measu
     return [best[name] for name in names]
 
 
-def report(results: list[Measurement]) -> None:
-    by_name = {m.name: m for m in results}
-    print(f"{'server':<15} {'events':>8} {'seconds':>8} {'events/s':>10} {'failures':>8}")
-    for m in results:
-        print(f"{m.name:<15} {m.events:>8} {m.seconds:>8.3f} {m.rate:>10,.0f} {m.failures:>8}")
-    clew = by_name["clew"].rate
-    print()
-    for other in ("Ariadne", "Strawberry", "bare Starlette"):
-        rate = by_name[other].rate
-        print(f"clew / {other:<15} {clew / rate if rate else float('nan'):.2f}x")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000, help="events per measured stream")
     parser.add_argument("--rounds", type=int, default=3, help="measured streams per server")
     parser.add_argument("--seconds", type=float, default=120.0, help="time cap per server")
     args = parser.parse_args()
-    ports = {name: free_port() for name in SERVERS}
-    processes = [start_server(factory, ports[name]) for name, factory in SERVERS.items()]
-    try:
+    with servers(SERVERS, HERE) as ports:
         results = asyncio.run(measure(ports, args))
-    finally:
-        for process in processes:
-            os.kill(process.pid, signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait()
-    report(results)
-    return 0 if all(m.failures == 0 for m in results) else 1
+    return report(results, "events")
 
 
 if __name__ == "__main__":
