@@ -84,11 +84,15 @@ class ScriptedTransport:
         self.session = session
         self.settings = settings
         self.requests: list[GraphQLRequest] = []
+        self.single_results: list[bool | None] = []
         self.streams: list[ScriptedStream] = []
         self.closed = False
 
-    def subscribe(self, request: GraphQLRequest) -> OperationStream:
+    def subscribe(
+        self, request: GraphQLRequest, *, single_result: bool | None = None
+    ) -> OperationStream:
         self.requests.append(request)
+        self.single_results.append(single_result)
         upto = (request.variables or {}).get("upTo", 3)
         assert isinstance(upto, int)
         results = [GraphQLResponse(data={"counter": n}) for n in range(1, upto + 1)]
@@ -171,6 +175,7 @@ async def test_subscription_proxy_builds_from_the_schema(server: Server) -> None
     assert request.variables == {"upTo": 3}
     assert received == [{"counter": 1}, {"counter": 2}]
     assert factory.transport.streams[0].closed  # breaking out stops that operation only
+    assert factory.transport.single_results == [None]  # the transport reads the kind itself
 
 
 async def test_subscribe_raise_on_errors(server: Server) -> None:
@@ -195,6 +200,7 @@ async def test_queries_over_the_websocket_when_asked(server: Server) -> None:
     assert result.data == {"counter": 1}
     assert factory.transport is not None
     assert factory.transport.streams[0].closed  # one result taken, then the operation ends
+    assert factory.transport.single_results == [True]  # never re-sent after a drop
     assert server.endpoint.requests == []
 
 

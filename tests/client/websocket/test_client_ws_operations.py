@@ -137,6 +137,18 @@ async def test_queries_and_mutations_can_run_over_the_socket(
     assert [name for _, name in fake.started()] == ["Echo", "Bump"]
 
 
+async def test_queries_over_the_socket_are_single_results_without_a_parse(
+    fake: FakeServer, make_backend: BackendFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_parse(query: str, operation_name: str | None) -> bool:
+        raise AssertionError("the backend already knows a query is a single result")
+
+    monkeypatch.setattr("clew.client._websocket.is_single_result", no_parse)
+    backend = make_backend(use_websocket_for_queries=True)
+    assert (await backend.execute_query(op("Echo", value=1))).data == {"echo": {"value": 1}}
+    assert (await backend.execute_mutation(op("Bump"))).data == {"bump": 1}
+
+
 async def test_many_concurrent_queries_over_one_socket(
     fake: FakeServer, make_backend: BackendFactory
 ) -> None:

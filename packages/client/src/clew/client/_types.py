@@ -71,8 +71,14 @@ class SubscriptionTransport(Protocol):
     Closing the iterator early (``break`` out of ``async for``) must stop that operation only.
     """
 
-    def subscribe(self, request: GraphQLRequest) -> OperationStream:
-        """Start one operation on the shared connection and iterate over its results."""
+    def subscribe(
+        self, request: GraphQLRequest, *, single_result: bool | None = None
+    ) -> OperationStream:
+        """Start one operation on the shared connection and iterate over its results.
+
+        `single_result=True` marks a query or mutation: it must never be re-sent after a drop
+        (it may have run). None lets the transport read the kind from the document.
+        """
         ...
 
     async def close(self) -> None:

@@ -187,7 +187,10 @@ class AIOHTTPBackend:
     # -- HTTP -------------------------------------------------------------------------------
 
     async def _single_over_websocket(self, request: GraphQLRequest) -> GraphQLResponse:
-        async with aclosing(self.execute_subscription(request)) as stream:
+        # The caller knows it is a query or mutation: the transport need not parse the document
+        # to learn that it must never re-send it after a drop.
+        stream = self.websocket().subscribe(request, single_result=True)
+        async with aclosing(stream):
             async for response in stream:
                 return response
         raise TransportError(f"{self.ws_endpoint} completed the operation without a result")
