@@ -9,7 +9,7 @@ from contextlib import aclosing
 import pytest
 from conftest import QUERIES, BackendFactory, FakeServer, collect, op
 
-from clew.client import AIOHTTPClient
+from clew.client import AIOHTTPClient, GraphQLRequest
 from clew.client._subscription import Operation, Subscription, is_single_result
 from clew.client._websocket import WebSocketManager
 from clew.client.errors import (
@@ -135,6 +135,42 @@ async def test_queries_and_mutations_can_run_over_the_socket(
     assert response.data == {"bump": 1}
     assert fake.connections == 1
     assert [name for _, name in fake.started()] == ["Echo", "Bump"]
+
+
+async def test_an_error_message_for_a_query_is_a_response_with_errors_as_over_http(
+    fake: FakeServer, make_backend: BackendFactory, subprotocol: str
+) -> None:
+    backend = make_backend([subprotocol], use_websocket_for_queries=True)
+    ticks = backend.execute_subscription(op("Ticks"))
+    assert (await anext(ticks)).data == {"tick": 1}
+    refused = GraphQLRequest(query="query Nope { nope }", operation_name="Nope")
+    response = await backend.execute_query(refused)
+    assert response.errors == [{"message": "Unknown operation Nope"}]
+    assert response.data is None
+    assert not response.data_present  # a request error: execution never began
+    refused = GraphQLRequest(query="mutation Nope { nope }", operation_name="Nope")
+    assert (await backend.execute_mutation(refused)).errors == [
+        {"message": "Unknown operation Nope"}
+    ]
+    # Only those operations ended: the subscription and the socket carry on.
+    assert (await anext(ticks)).data is not None
+    assert fake.connections == 1
+    await ticks.aclose()
+
+
+async def test_the_client_raises_an_error_message_for_a_query_only_when_asked(
+    fake: FakeServer,
+) -> None:
+    async with AIOHTTPClient(fake.url, use_websocket_for_queries=True) as client:
+        quiet = await client.execute("query Nope { nope }", operation_name="Nope")
+        assert quiet.errors == [{"message": "Unknown operation Nope"}]
+        with pytest.raises(GraphQLResponseError) as caught:
+            await client.execute("query Nope { nope }", operation_name="Nope", raise_on_errors=True)
+        assert [error["message"] for error in caught.value.errors] == ["Unknown operation Nope"]
+        assert caught.value.data is None
+        # A subscription still ends with `SubscriptionError` from its iterator.
+        with pytest.raises(SubscriptionError):
+            await collect(client.subscribe(QUERIES["Fail"], operation_name="Fail"))
 
 
 async def test_queries_over_the_socket_are_single_results_without_a_parse(

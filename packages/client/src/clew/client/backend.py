@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
-from clew.protocol import JSONObject, Subprotocol
+from clew.protocol import FormattedError, JSONObject, Subprotocol
 from clew.protocol.http import (
     GraphQLRequest,
     GraphQLResponse,
@@ -41,6 +41,7 @@ from .errors import (
     ConnectionFailedError,
     HTTPStatusError,
     InvalidResponseError,
+    SubscriptionError,
     TransportError,
     TransportTimeoutError,
 )
@@ -128,7 +129,11 @@ class AIOHTTPBackend:
         return request.to_json_body()
 
     async def execute_query(self, request: GraphQLRequest) -> GraphQLResponse:
-        """Run a query: POST (or GET with `use_get_for_queries`), or over the WebSocket if asked."""
+        """Run a query: POST (or GET with `use_get_for_queries`), or over the WebSocket if asked.
+
+        Either way a query the server refuses (it does not parse or validate) comes back as a
+        response with `errors` and no data; over the WebSocket that is the `error` message.
+        """
         if self.use_websocket_for_queries:
             return await self._single_over_websocket(request)
         if self.use_get_for_queries and not contains_files(request.variables):
@@ -190,9 +195,17 @@ class AIOHTTPBackend:
         # The caller knows it is a query or mutation: the transport need not parse the document
         # to learn that it must never re-send it after a drop.
         stream = self.websocket().subscribe(request, single_result=True)
-        async with aclosing(stream):
-            async for response in stream:
-                return response
+        try:
+            async with aclosing(stream):
+                async for response in stream:
+                    return response
+        except SubscriptionError as exc:
+            # `error` is how the socket answers a request error (the document does not parse
+            # or validate); over HTTP that is a response with errors and no data, so it is here.
+            errors: list[FormattedError] = list(exc.errors) or [
+                {"message": "The server ended the operation with an error"}
+            ]
+            return GraphQLResponse(data=None, errors=errors, data_present=False)
         raise TransportError(f"{self.ws_endpoint} completed the operation without a result")
 
     async def _get(self, request: GraphQLRequest) -> GraphQLResponse:
