@@ -69,6 +69,8 @@ class FakeServer:
         self.subprotocols: tuple[str, ...] = BOTH
         self.ack = True
         self.reject = False
+        #: Legacy only: the `connection_error` frame sent when rejecting (None: the usual one).
+        self.reject_frame: str | None = None
         self.answer_pings = True
         self.ka_interval: float | None = None
         self.ka_once = False
@@ -224,7 +226,10 @@ class FakeServer:
                         seen.inits.append(payload)
                         if self.reject:
                             closure = conn.reject({"message": "Forbidden"})
-                            for reply in closure.frames:
+                            replies = closure.frames
+                            if self.reject_frame is not None:
+                                replies = (self.reject_frame,)
+                            for reply in replies:
                                 await ws.send_str(reply)
                             await ws.close(code=closure.code, message=closure.reason.encode())
                             return

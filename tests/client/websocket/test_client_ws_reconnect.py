@@ -82,8 +82,36 @@ async def test_a_rejected_connection_init_fails_at_once_with_4403(
     for result in results:
         assert isinstance(result, WebSocketClosedError)
         assert result.close_code == 4403
-        assert "Forbidden" in result.reason
+        assert result.reason == "Forbidden"  # the message, not a repr of the payload
     assert fake.connections == 1  # no retry loop
+
+
+@pytest.mark.parametrize(
+    ("frame", "reason"),
+    [
+        ('{"type":"connection_error","payload":{"message":"Token expired"}}', "Token expired"),
+        (
+            '{"type":"connection_error","payload":{"code":"E1","retry":false}}',
+            '{"code":"E1","retry":false}',
+        ),
+        (
+            '{"type":"connection_error","payload":{"message":{"text":"é"}}}',
+            '{"message":{"text":"é"}}',
+        ),
+        ('{"type":"connection_error"}', "Forbidden"),
+    ],
+)
+async def test_a_legacy_connection_error_message_is_the_close_reason(
+    fake: FakeServer, make_backend: BackendFactory, frame: str, reason: str
+) -> None:
+    fake.reject = True
+    fake.reject_frame = frame
+    backend = make_backend(["graphql-ws"], websocket_options={"retry": PATIENT})
+    with pytest.raises(WebSocketClosedError) as caught:
+        await collect(backend.execute_subscription(op("Count")))
+    assert caught.value.close_code == 4403
+    assert caught.value.reason == reason
+    assert str(caught.value) == f"WebSocket closed with code 4403: {reason}"
 
 
 @pytest.mark.parametrize("code", [4400, 4401, 4406, 4409, 4429, 4500, 1000])

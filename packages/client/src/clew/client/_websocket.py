@@ -84,6 +84,16 @@ class _Outcome:
         return error
 
 
+def _rejection(payload: JSONObject | None) -> str:
+    """The close reason for a legacy `connection_error`: its `message`, else its JSON payload."""
+    if payload is None:
+        return "Forbidden"
+    message = payload.get("message")
+    if isinstance(message, str) and message:
+        return message
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+
+
 @final
 class WebSocketManager:
     """The shared, multiplexed, reconnecting WebSocket of one client (`SubscriptionTransport`).
@@ -451,7 +461,7 @@ class WebSocketManager:
             case lws.ConnectionErrorMessage(payload=payload) if not outcome.acked:
                 # The legacy rejection of `connection_init`: reported as the other subprotocol's
                 # 4403, so one policy covers both; the socket itself closes normally.
-                outcome.close(CloseCode.FORBIDDEN, limit_close_reason(f"Forbidden: {payload}"))
+                outcome.close(CloseCode.FORBIDDEN, limit_close_reason(_rejection(payload)))
                 outcome.close_with = CloseCode.NORMAL_CLOSURE
                 self._wake.set()
             case _:
