@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import BackendFactory, FakeServer, collect, op
+from conftest import QUERIES, BackendFactory, FakeServer, collect, op
 
-from clew.client._retry import RetryPolicy
-from clew.client._ws_dialects import WebSocketOptions
+from clew.client import AIOHTTPClient, RetryPolicy, WebSocketOptions
+from clew.client._websocket import WebSocketManager
 from clew.client.errors import WebSocketClosedError
 from clew.protocol import JSONObject
 
@@ -156,6 +156,22 @@ def test_options_come_from_a_mapping_and_name_the_valid_keys() -> None:
         WebSocketOptions.from_mapping({"ack_timeout": "soon"})
     with pytest.raises(TypeError, match="RetryPolicy"):
         WebSocketOptions.from_mapping({"retry": 3})
+
+
+async def test_the_public_option_classes_configure_the_transport(fake: FakeServer) -> None:
+    policy = RetryPolicy(max_attempts=1, base_delay=0)
+    chosen = WebSocketOptions(idle_timeout=0, ping_interval=None, retry=policy)
+    async with AIOHTTPClient(fake.url, websocket_options=chosen) as client:
+        manager = client.backend.websocket()
+        assert isinstance(manager, WebSocketManager)
+        assert manager.options == chosen
+        stream = client.subscribe(QUERIES["Count"], operation_name="Count")
+        assert [r.data async for r in stream] == [{"count": 1}, {"count": 2}, {"count": 3}]
+    # The mapping form names the same options.
+    async with AIOHTTPClient(fake.url, websocket_options={"retry": policy}) as client:
+        manager = client.backend.websocket()
+        assert isinstance(manager, WebSocketManager)
+        assert manager.options == WebSocketOptions(retry=policy)
 
 
 async def test_unknown_options_fail_when_the_transport_is_built(

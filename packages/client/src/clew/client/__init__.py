@@ -24,6 +24,7 @@ from clew.protocol.http import GraphQLRequest, GraphQLResponse
 from ._builder import BuiltOperation
 from ._fields import Fields
 from ._proxy import DeferredStream, OperationProxy, QueryField, SubscriptionField
+from ._retry import RetryPolicy
 from ._types import (
     ConnectionParams,
     HeaderProvider,
@@ -34,6 +35,7 @@ from ._types import (
     WebSocketSettings,
 )
 from ._upload import Upload
+from ._ws_dialects import WebSocketOptions
 from .backend import AIOHTTPBackend
 from .client import AIOHTTPClient, BackendOptions
 from .errors import (
@@ -67,6 +69,7 @@ __all__ = [
     "OperationProxy",
     "OperationStream",
     "QueryField",
+    "RetryPolicy",
     "SchemaValidationError",
     "SubscriptionError",
     "SubscriptionField",
@@ -76,5 +79,6 @@ __all__ = [
     "Upload",
     "WebSocketClosedError",
     "WebSocketManagerFactory",
+    "WebSocketOptions",
     "WebSocketSettings",
 ]

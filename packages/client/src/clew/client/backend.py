@@ -12,6 +12,7 @@ import itertools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack, aclosing
+from dataclasses import fields
 from typing import Final, cast
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,6 +38,7 @@ from ._types import (
     resolve_headers,
 )
 from ._upload import PREFLIGHT_HEADER, contains_files, multipart_form
+from ._ws_dialects import WebSocketOptions
 from .errors import (
     ConnectionFailedError,
     HTTPStatusError,
@@ -87,7 +89,7 @@ class AIOHTTPBackend:
         use_get_for_queries: bool = False,
         use_websocket_for_queries: bool = False,
         connection_params: ConnectionParams | None = None,
-        websocket_options: Mapping[str, object] | None = None,
+        websocket_options: WebSocketOptions | Mapping[str, object] | None = None,
         websocket_factory: WebSocketManagerFactory | None = None,
         json_serialize: Callable[[object], str] = _compact_json,
     ) -> None:
@@ -98,6 +100,11 @@ class AIOHTTPBackend:
         self.use_get_for_queries = use_get_for_queries
         self.use_websocket_for_queries = use_websocket_for_queries
         self.connection_params = connection_params
+        if isinstance(websocket_options, WebSocketOptions):
+            websocket_options = {
+                f.name: getattr(websocket_options, f.name) for f in fields(websocket_options)
+            }
+        #: The transport's options by name (see `WebSocketOptions`).
         self.websocket_options = dict(websocket_options or {})
         if isinstance(timeout, int | float):
             timeout = aiohttp.ClientTimeout(total=timeout)

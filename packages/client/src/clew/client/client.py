@@ -23,6 +23,7 @@ from ._builder import OperationKind
 from ._proxy import OperationProxy, QueryField, SubscriptionField
 from ._schema import SchemaCache, SchemaSource, validate_operation
 from ._types import ConnectionParams, Headers, OperationStream, WebSocketManagerFactory
+from ._ws_dialects import WebSocketOptions
 from .backend import AIOHTTPBackend
 from .errors import GraphQLResponseError
 
@@ -43,7 +44,7 @@ class BackendOptions(TypedDict, total=False):
     use_get_for_queries: bool
     use_websocket_for_queries: bool
     connection_params: ConnectionParams | None
-    websocket_options: Mapping[str, object] | None
+    websocket_options: WebSocketOptions | Mapping[str, object] | None
     websocket_factory: WebSocketManagerFactory | None
     json_serialize: Callable[[object], str]
 
