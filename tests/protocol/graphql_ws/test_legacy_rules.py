@@ -425,6 +425,75 @@ def test_reject_reason_is_capped_at_123_bytes() -> None:
     assert len(closure.reason.encode()) <= 123
 
 
+def test_start_sent_with_a_rejected_init_gets_an_error_with_the_rejection_message() -> None:
+    # The reference client writes `start` right behind `connection_init`; the reference server
+    # fails that operation with the rejection's message before it closes.
+    server = server_after_init()
+    server.reject({"message": "Bad token"})
+    frame = '{"type":"start","id":"1","payload":{"query":"{ hello }"}}'
+    assert refused(server.receive(frame)) == (
+        {"type": "error", "id": "1", "payload": {"message": "Bad token"}},
+        "Bad token",
+    )
+    # Every pending start is answered, each for its own id; nothing starts running.
+    reply, _ = refused(server.receive(serialize(start("2"))))
+    assert reply == {"type": "error", "id": "2", "payload": {"message": "Bad token"}}
+    assert list(server.operations) == []
+    assert server.state is ConnectionState.CLOSING
+
+
+def test_start_after_a_rejection_without_message_gets_forbidden() -> None:
+    server = server_after_init()
+    server.reject({"code": "E_AUTH"})
+    reply, reason = refused(server.receive(serialize(start("1"))))
+    assert reply["payload"] == {"message": "Forbidden"}
+    assert reason == "Forbidden"
+
+
+def test_rejection_message_in_the_start_error_is_not_capped() -> None:
+    server = server_after_init()
+    long = "é" * 100
+    closure = server.reject({"message": long})
+    assert len(closure.reason.encode()) <= 123
+    reply, _ = refused(server.receive(serialize(start("1"))))
+    assert reply["payload"] == {"message": long}
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        "{oops",
+        '{"type":"start","id":"","payload":{"query":"{ a }"}}',
+        '{"type":"start","id":"1","payload":{}}',
+        '{"type":"stop","id":"1"}',
+        '{"type":"connection_init"}',
+        '{"type":"connection_terminate"}',
+        '{"type":"nope"}',
+    ],
+    ids=["unparseable", "start-empty-id", "start-no-query", "stop", "init", "terminate", "unknown"],
+)
+def test_other_frames_after_a_rejection_are_dropped(frame: str) -> None:
+    server = server_after_init()
+    server.reject()
+    assert server.receive(frame) == []
+    assert server.state is ConnectionState.CLOSING
+
+
+def test_start_after_a_rejected_socket_closed_is_dropped() -> None:
+    server = server_after_init()
+    server.reject()
+    assert server.connection_closed() == ()
+    assert server.receive(serialize(start("1"))) == []
+    assert server.state is ConnectionState.CLOSED
+
+
+def test_start_after_connection_terminate_is_still_dropped() -> None:
+    # Only a rejection answers starts in flight; a client that terminated wants nothing more.
+    server = server_after_init()
+    assert server.receive('{"type":"connection_terminate"}') == [ConnectionTerminate()]
+    assert server.receive(serialize(start("1"))) == []
+
+
 @pytest.mark.parametrize("who", ["client", "server-before-init", "server-acknowledged"])
 def test_only_a_server_awaiting_its_ack_can_reject(who: str) -> None:
     if who == "client":

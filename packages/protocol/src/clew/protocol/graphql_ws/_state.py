@@ -13,6 +13,10 @@ on. So a violation found here is a `LocalProtocolError`; the receiving server tu
 sending side into an error for the host. Operations have two live states: `stop` moves an id
 from RUNNING to STOPPING, where the server may still end it with `complete` (the reference
 sends one once a stopped subscription ends) or `error`, but may not send more `data`.
+
+A rejected connection (CLOSING after the server's `connection_error`) accepts nothing, but the
+client may have written `start` right behind its `connection_init`: `rejection_reply()` says
+how the server still answers such a frame before it closes.
 """
 
 from __future__ import annotations
@@ -39,7 +43,14 @@ from .messages import (
     Stop,
 )
 
-__all__ = ["TRANSITIONS", "Verdict", "check_sendable", "refusal", "transition"]
+__all__ = [
+    "TRANSITIONS",
+    "Verdict",
+    "check_sendable",
+    "refusal",
+    "rejection_reply",
+    "transition",
+]
 
 _INIT = ConnectionState.AWAITING_INIT
 _ACK = ConnectionState.AWAITING_ACK
@@ -157,3 +168,16 @@ def refusal(
     if isinstance(operation_id, str) and operation_id and operation_id not in operations:
         return Error(id=operation_id, payload={"message": reason})
     return ConnectionErrorMessage(payload={"message": reason})
+
+
+def rejection_reply(message: Message, reason: str) -> Error | None:
+    """The reply a server that rejected the connection writes to a client frame still in flight.
+
+    `error` with the rejection's `reason` for a `start`, so the client ends that operation (the
+    reference client sends `start` right behind `connection_init`, and the reference server
+    fails each such operation with the rejection's message before it closes); None for any
+    other message, which is dropped.
+    """
+    if type(message) is Start:
+        return Error(id=message.id, payload={"message": reason})
+    return None

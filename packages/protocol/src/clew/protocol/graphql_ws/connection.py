@@ -7,7 +7,10 @@ arguments, so the same object runs under asyncio, trio, threads or a test with a
 What a server host does with each event:
 - `ConnectionInit`: decide (await `on_connect`) *before* feeding the next frame — the reference
   client writes `start` right behind `connection_init` — then write `send(ConnectionAck())`
-  and, with keep-alive on, `send(Ka())` at once (the reference does); or apply `reject()`.
+  and, with keep-alive on, `send(Ka())` at once (the reference does); or apply `reject()`:
+  write its frames, then, for a short bounded grace before closing, feed the frames already
+  in flight — each `start` comes back as `Refused` with an `error` carrying the rejection's
+  message — and close with the closure's code.
 - `Start`: run the operation, reserving its id before any `await`. When the id was already
   running (or stopping), the start replaces it: end the old work silently, sending nothing.
 - `Stop`: end the operation; afterwards send `Complete` (the reference does) or nothing, never
@@ -31,7 +34,7 @@ from clew.protocol._operations import ConnectionState, OperationRegistry
 from clew.protocol._types import Closure, JSONObject, Role
 
 from ._codec import Dumps, build, decode, serialize
-from ._state import Verdict, check_sendable, refusal, transition
+from ._state import Verdict, check_sendable, refusal, rejection_reply, transition
 from .messages import ConnectionErrorMessage, Event, Ka, Message, Refused
 
 __all__ = ["Connection"]
@@ -72,6 +75,8 @@ class Connection:
         self._ka_seen = False
         # The latest time the host told us; the first keep-alive window starts from it.
         self._now = now
+        # After `reject()` (until `connection_closed()`): the rejection's message.
+        self._rejection: str | None = None
 
     @property
     def state(self) -> ConnectionState:
@@ -90,8 +95,12 @@ class Connection:
         stopped id). A server never raises for a bad client frame: it returns `Refused`, whose
         `reply` the host writes before carrying on. A client raises `RemoteProtocolError`
         (close 1002) for a frame the server may not send; the connection is then CLOSING.
-        Once CLOSING or CLOSED, frames still in flight are dropped.
+        Once CLOSING or CLOSED, frames still in flight are dropped — except, on a server that
+        rejected the connection, a `start`, which comes back `Refused` with an `error` for its
+        id carrying the rejection's message (what the reference server answers).
         """
+        if self._rejection is not None:
+            return self._receive_rejected(data, self._rejection)
         if self._state in _ENDED:
             return []
         if self.our_role is Role.SERVER:
@@ -128,6 +137,17 @@ class Connection:
         except LocalProtocolError as exc:
             return [self._refuse(getattr(message, "id", None), exc.reason)]
         return [message] if verdict is Verdict.ACCEPTED else []
+
+    def _receive_rejected(self, data: str | bytes, reason: str) -> list[Event]:
+        """A client frame that arrived with the rejected init: a `Refused` reply or nothing."""
+        try:
+            message = build(decode(data))
+        except (JSONDecodeFailure, LocalProtocolError):
+            return []
+        reply = rejection_reply(message, reason)
+        if reply is None:
+            return []
+        return [Refused(reply=serialize(reply, self._dumps), reason=reason)]
 
     def _refuse(self, operation_id: object, reason: str) -> Refused:
         reply = refusal(operation_id, reason, self._operations)
@@ -166,6 +186,8 @@ class Connection:
 
         `payload` is the `connection_error` payload (default `{"message": "Forbidden"}`); its
         string `message`, if any, is the close reason. The reference server closes with 1011.
+        Until `connection_closed()`, `receive()` answers each `start` still in flight with an
+        `error` carrying that message (default "Forbidden"), uncapped.
         """
         if self.our_role is not Role.SERVER or self._state is not ConnectionState.AWAITING_ACK:
             raise LocalProtocolError(
@@ -178,6 +200,7 @@ class Connection:
         self._state = ConnectionState.CLOSING
         message = payload.get("message")
         reason = message if isinstance(message, str) and message else "Forbidden"
+        self._rejection = reason
         return Closure(
             code=CloseCode.INTERNAL_ERROR, reason=limit_close_reason(reason), frames=(frame,)
         )
@@ -186,6 +209,7 @@ class Connection:
         """The transport reports the socket closed; returns the ids that were still live."""
         live = tuple(self._operations)
         self._operations.clear()
+        self._rejection = None
         self._state = ConnectionState.CLOSED
         return live
 
