@@ -10,6 +10,7 @@ from graphql import OperationType
 from starlette.websockets import WebSocketDisconnect
 from ws_support import LEGACY, TRANSPORT, Tracker, connect, make_app, subscribe
 
+from clew.server import Limits
 from clew.server.websocket import Operation
 
 
@@ -118,6 +119,83 @@ def test_legacy_rejection_sends_connection_error_then_closes_1011(
         with pytest.raises(WebSocketDisconnect) as caught:
             ws.receive_json()
     assert (caught.value.code, caught.value.reason) == (1011, reason)
+
+
+def test_legacy_start_sent_with_a_rejected_init_gets_an_error_before_the_close(
+    tracker: Tracker,
+) -> None:
+    # subscriptions-transport-ws' client writes `start` right behind `connection_init`; like
+    # the reference server, clew answers it with `error` so the client ends the operation.
+    with connect(make_app(tracker), LEGACY, init=False) as ws:
+        ws.send_json({"type": "connection_init", "payload": {"token": "wrong"}})
+        subscribe(ws, "1", "subscription { ticks }", LEGACY)
+        subscribe(ws, "2", "{ hello }", LEGACY)
+        ws.send_json({"type": "stop", "id": "1"})
+        assert ws.receive_json() == {
+            "type": "connection_error",
+            "payload": {"message": "Bad token", "code": "AUTH"},
+        }
+        assert ws.receive_json() == {
+            "type": "error",
+            "id": "1",
+            "payload": {"message": "Bad token"},
+        }
+        assert ws.receive_json() == {
+            "type": "error",
+            "id": "2",
+            "payload": {"message": "Bad token"},
+        }
+        with pytest.raises(WebSocketDisconnect) as caught:
+            ws.receive_json()
+    assert (caught.value.code, caught.value.reason) == (1011, "Bad token")
+    assert tracker.started == 0
+    assert tracker.hook_names() == ["on_connect", "on_disconnect"]
+
+
+def test_legacy_rejection_skips_frames_over_the_size_limit(tracker: Tracker) -> None:
+    app = make_app(tracker, limits=Limits(max_websocket_message_bytes=128))
+    with connect(app, LEGACY, init=False) as ws:
+        ws.send_json({"type": "connection_init", "payload": {"token": "false"}})
+        subscribe(ws, "big", "{ hello }", LEGACY, extensions={"pad": "x" * 128})
+        subscribe(ws, "small", "{ hello }", LEGACY)
+        assert ws.receive_json()["type"] == "connection_error"
+        assert ws.receive_json() == {
+            "type": "error",
+            "id": "small",
+            "payload": {"message": "Forbidden"},
+        }
+        with pytest.raises(WebSocketDisconnect) as caught:
+            ws.receive_json()
+    assert caught.value.code == 1011
+
+
+def test_legacy_rejection_stops_reading_when_the_client_closes(tracker: Tracker) -> None:
+    with connect(make_app(tracker), LEGACY, init=False) as ws:
+        ws.send_json({"type": "connection_init", "payload": {"token": "false"}})
+        subscribe(ws, "1", "{ hello }", LEGACY)
+        ws.close(1000)
+        assert ws.receive_json() == {
+            "type": "connection_error",
+            "payload": {"message": "Forbidden"},
+        }
+        assert ws.receive_json() == {
+            "type": "error",
+            "id": "1",
+            "payload": {"message": "Forbidden"},
+        }
+    # The drain saw the disconnect and ended; nothing ran for the pending start.
+    assert tracker.started == 0
+
+
+def test_subscribe_sent_with_a_rejected_init_is_not_answered(tracker: Tracker) -> None:
+    # graphql-transport-ws: the 4403 close alone ends whatever the client sent meanwhile.
+    with connect(make_app(tracker), init=False) as ws:
+        ws.send_json({"type": "connection_init", "payload": {"token": "wrong"}})
+        subscribe(ws, "1", "{ hello }")
+        with pytest.raises(WebSocketDisconnect) as caught:
+            ws.receive_json()
+    assert (caught.value.code, caught.value.reason) == (4403, "Forbidden")
+    assert tracker.started == 0
 
 
 @pytest.mark.parametrize(("subprotocol", "code"), [(TRANSPORT, 4500), (LEGACY, 1011)])

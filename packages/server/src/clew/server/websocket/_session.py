@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from starlette.websockets import WebSocket
 
     from clew.server._execution import Engine, SubscriptionStream
-    from clew.server._types import Send
+    from clew.server._types import Message, Send
 
 __all__ = ["Session", "SessionHandler"]
 
@@ -51,6 +51,19 @@ M = TypeVar("M")
 #: What writing to a socket raises once the peer is gone (uvicorn's `ClientDisconnected` is an
 #: OSError; Starlette raises RuntimeError after a close and WebSocketDisconnect otherwise).
 _GONE = (OSError, RuntimeError, WebSocketDisconnect)
+
+#: How long a rejected socket keeps reading the frames the client sent behind its
+#: `connection_init` before it closes (the reference legacy server waits 10 ms): what the
+#: `Connection` makes of them (legacy: an `error` for each `start`) is written first.
+_REJECTION_GRACE = 0.05
+
+
+def _payload(message: Message) -> str | bytes:
+    """The text (or bytes) of one `websocket.receive` ASGI message."""
+    data: str | bytes | None = message.get("text")
+    if data is None:
+        data = message.get("bytes") or b""
+    return data
 
 
 class Session(Generic[M]):
@@ -126,9 +139,7 @@ class Session(Generic[M]):
             message = await receive()
             if message["type"] != "websocket.receive":
                 return  # websocket.disconnect: the client is gone
-            data: str | bytes | None = message.get("text")
-            if data is None:
-                data = message.get("bytes") or b""
+            data = _payload(message)
             if len(data) > self._max_bytes // 4 and self._too_large(data):
                 await self._close(
                     self._dialect.too_large,
@@ -224,7 +235,30 @@ class Session(Generic[M]):
         closure = conn.reject(payload)
         for frame in closure.frames:
             await self._write(frame)
+        await self._answer_in_flight(conn)
         await self._close(closure.code, closure.reason)
+
+    async def _answer_in_flight(self, conn: ServerConnection[M]) -> None:
+        """Feed the rejected `Connection` the frames already sent, for a bounded grace.
+
+        A legacy client writes `start` right behind `connection_init`; the `Connection` returns
+        a `Refused` reply for it, which is written so the client ends that operation. Stops at
+        the grace's end or as soon as the client closes; oversized frames are skipped.
+        """
+        receive = self._websocket.receive
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(_REJECTION_GRACE):
+                while not self._closing:
+                    message = await receive()
+                    if message["type"] != "websocket.receive":
+                        self._closing = True  # the client is gone: nothing more to close
+                        return
+                    data = _payload(message)
+                    if len(data) > self._max_bytes // 4 and self._too_large(data):
+                        continue
+                    for event in conn.receive(data):
+                        if isinstance(event, gws.Refused):
+                            await self._write(event.reply)
 
     # -- timers ----------------------------------------------------------------------------
 
