@@ -21,10 +21,10 @@ from ._execution import (
     InternalServerError,
     PreparationFailure,
     PreparedOperation,
-    SubscriptionStream,
 )
 from ._extensions import Extension, ExtensionFactory
 from ._limits import Limits
+from ._subscription import SubscriptionStream
 from ._types import (
     ContextValue,
     ErrorFormatter,

@@ -14,8 +14,9 @@ The seam the transports use (all of it; nothing else here is public)::
     if prepared.operation_type is OperationType.SUBSCRIPTION:
         stream = await engine.subscribe(prepared, variables, context)
         # a FormattedExecutionResult (errors only) when the stream could not be created;
-        # else a SubscriptionStream: `async for result in stream`, and `await stream.aclose()`
-        # (or cancel the task iterating it) to stop - that closes the resolver's generator.
+        # else a SubscriptionStream (`_subscription.py`): `async for result in stream`, and
+        # `await stream.aclose()` (or cancel the task iterating it) to stop - that closes the
+        # resolver's generator.
     else:
         result = await engine.execute(prepared, variables, context)
     frame_or_body = engine.encode(result)
@@ -30,11 +31,11 @@ Unexpected exceptions are masked ("Internal server error") unless `debug` is on.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Collection, Mapping
+from collections.abc import AsyncIterable, Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from inspect import isawaitable, signature
-from typing import TYPE_CHECKING, TypeAlias, cast, final
+from typing import TYPE_CHECKING, cast, final
 
 import graphql.execution
 import orjson
@@ -59,9 +60,10 @@ from clew.protocol._types import FormattedError, FormattedExecutionResult, JSONO
 from clew.protocol.http import FailureKind
 
 from ._errors import INTERNAL_ERROR_MESSAGE, UnexpectedError, format_error, is_unexpected
-from ._event_plan import EventPlan, compile_event_plan
+from ._event_plan import compile_event_plan
 from ._extensions import Extension, ExtensionList
 from ._limits import Limits, alias_limit_rule, depth_limit_rule
+from ._subscription import EventExecutor, SubscriptionStream
 from ._types import ContextValue, ErrorFormatter, QueryParser, RequestData, RootValue
 
 if TYPE_CHECKING:
@@ -74,6 +76,7 @@ __all__ = [
     "InternalServerError",
     "PreparationFailure",
     "PreparedOperation",
+    # Defined in `_subscription.py`; still importable from here, where `subscribe` returns it.
     "SubscriptionStream",
 ]
 
@@ -89,9 +92,6 @@ CONNECTION_PARAMS = "connection_params"
 #: `websocket.scope` key holding what `on_connect` returned (None without the hook), also a key
 #: of the default context of a WebSocket operation.
 CONNECTION_RESULT = "connection_result"
-
-#: Runs one source event through graphql-core: its result, maybe still to be awaited.
-_EventExecutor: TypeAlias = "Callable[[object], ExecutionResult | Awaitable[ExecutionResult]]"
 
 #: Longer query texts are parsed every time rather than kept, so the cache's memory stays bounded.
 _MAX_CACHED_QUERY_CHARS = 100_000
@@ -333,7 +333,14 @@ class Engine:
         if self._middleware is None and not self._executor_options:
             plan = compile_event_plan(self.schema, prepared.document, prepared.operation_name)
         stream = cast(AsyncIterable[object], source)
-        return SubscriptionStream(self, stream, execute_event, plan, context_value)
+        return SubscriptionStream(
+            stream,
+            execute_event,
+            plan,
+            context_value,
+            format_result=self.format_result,
+            unexpected=self._internal_error,
+        )
 
     def _source_stream(
         self,
@@ -341,7 +348,7 @@ class Engine:
         root: object,
         variables: JSONObject | None,
         context_value: object,
-    ) -> tuple[object, _EventExecutor]:
+    ) -> tuple[object, EventExecutor]:
         # The source stream is created here rather than through graphql-core's `subscribe`, so
         # the engine holds the resolver's generator itself and can always close it. Returns
         # it with how to execute one of its events.
@@ -362,7 +369,7 @@ class Engine:
                 return ExecutionResult(None, executor), _no_events
             # Built once for the stream; each event runs on a shallow per-event copy.
             per_event = executor.build_per_event_executor
-            run = cast("_EventExecutor", graphql.execution.execute_subscription_event)
+            run = cast("EventExecutor", graphql.execution.execute_subscription_event)
 
             def execute_event(event: object) -> ExecutionResult | Awaitable[ExecutionResult]:
                 return run(per_event(event))
@@ -460,86 +467,3 @@ class Engine:
 
 def _no_events(_event: object) -> ExecutionResult:  # pragma: no cover - never called
     raise AssertionError("a stream that could not start has no events")
-
-
-@final
-class SubscriptionStream:
-    """The results of one subscription; closing it closes the resolver's source stream.
-
-    Stop it with `aclose()` between items, or by cancelling the task that iterates it (a source
-    generator then sees the cancellation and its `finally` runs; `aclose()` afterwards still
-    closes any other kind of source). An exception raised by the source ends the stream with
-    one last result carrying the (formatted, masked) error, and sets `failed`.
-
-    Each event runs through the compiled `EventPlan` when the operation has one, and through
-    graphql-core's per-event execution otherwise or whenever the plan refuses the event.
-    """
-
-    __slots__ = (
-        "_closed",
-        "_context",
-        "_engine",
-        "_execute",
-        "_iterator",
-        "_next",
-        "_plan",
-        "failed",
-    )
-
-    def __init__(
-        self,
-        engine: Engine,
-        source: AsyncIterable[object],
-        execute_event: _EventExecutor,
-        plan: EventPlan | None,
-        context_value: object,
-    ) -> None:
-        self._engine = engine
-        self._iterator: AsyncIterator[object] = aiter(source)
-        self._next = self._iterator.__anext__
-        self._execute = execute_event
-        self._plan = plan
-        self._context = context_value
-        self._closed = False
-        #: True once the source raised: the result just returned was the stream's last, and
-        #: carries that error (as graphql-ws' server, a transport ends the operation with it).
-        self.failed = False
-
-    def __aiter__(self) -> SubscriptionStream:
-        return self
-
-    async def __anext__(self) -> FormattedExecutionResult:
-        if self._closed:
-            raise StopAsyncIteration
-        try:
-            event = await self._next()
-        except StopAsyncIteration:
-            await self.aclose()
-            raise
-        except GraphQLError as error:
-            self.failed = True
-            await self.aclose()
-            return self._engine.format_result(ExecutionResult(None, [error]), self._context)
-        except Exception as error:
-            self.failed = True
-            await self.aclose()
-            return self._engine._internal_error(error)
-        plan = self._plan
-        if plan is not None:
-            try:
-                return {"data": plan(event)}
-            except Exception:
-                pass
-        result = self._execute(event)
-        if not isinstance(result, ExecutionResult):
-            result = await result
-        return self._engine.format_result(result, self._context)
-
-    async def aclose(self) -> None:
-        """Stop the subscription and close its source stream (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
-        close = getattr(self._iterator, "aclose", None)
-        if close is not None:
-            await close()

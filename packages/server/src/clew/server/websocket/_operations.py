@@ -24,7 +24,8 @@ from clew.protocol._types import (
     SubscribePayload,
 )
 from clew.server._errors import INTERNAL_ERROR_MESSAGE
-from clew.server._execution import InternalServerError, PreparationFailure, SubscriptionStream
+from clew.server._execution import InternalServerError, PreparationFailure
+from clew.server._subscription import SubscriptionStream
 
 from ._hooks import OnComplete, OnOperation, Operation
 from ._hooks import call_hook as _call_hook
