@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from conftest import BackendFactory, FakeServer, collect, op
 
+from clew.client import _ws_session
 from clew.client._websocket import WebSocketManager
 from clew.client.errors import WebSocketClosedError
 from clew.protocol import RemoteProtocolError, Role
@@ -240,7 +241,7 @@ async def test_a_bug_while_handling_a_frame_closes_4005_and_fails_the_iterators(
     hang = backend.execute_subscription(op("Hang"))
     waiting = asyncio.create_task(collect(hang))
     await fake.wait_for(lambda: len(fake.started()) == 1)
-    monkeypatch.setattr(WebSocketManager, "_deliver", broken)
+    monkeypatch.setattr(WebSocketManager, "deliver", broken)
     with pytest.raises(WebSocketClosedError) as caught:
         await collect(backend.execute_subscription(op("Count", n=1)))
     assert caught.value.close_code == 4005
@@ -254,10 +255,10 @@ async def test_a_bug_while_handling_a_frame_closes_4005_and_fails_the_iterators(
 async def test_a_bug_in_the_writer_closes_4005_too(
     fake: FakeServer, make_backend: BackendFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def broken(self: WebSocketManager, until: float | None) -> None:
+    async def broken(event: asyncio.Event, until: float | None) -> None:
         raise RuntimeError("writer bug")
 
-    monkeypatch.setattr(WebSocketManager, "_wait", broken)
+    monkeypatch.setattr(_ws_session, "wait", broken)
     backend = make_backend(websocket_options={"retry": PATIENT})
     with pytest.raises(WebSocketClosedError) as caught:
         await collect(backend.execute_subscription(op("Hang")))

@@ -1,15 +1,12 @@
-"""The one WebSocket a client shares between all its operations: connect, read, time, reconnect.
+"""The one WebSocket a client shares between all its operations: connect, reconnect, multiplex.
 
 Theory of operation. A single *runner* task exists while any operation needs the socket. It
 opens the socket (offering every configured subprotocol), builds the `clew.protocol` client
-`Connection` for the one the server selected, and runs one *session* per socket:
-
-- a reader task feeds every frame to the connection and acts on the messages it returns
-  (ack → send the pending operations; `next`/`data` → queue a result; `error`/`complete` →
-  end that operation);
-- the runner itself writes the queued frames, fires the connection's timers (ack timeout,
-  pings, pong and `ka` timeouts) and closes the socket when it has been idle for
-  `idle_timeout`, the client closes, or a rule was broken (with the protocol's close code).
+connection for the one the server selected, and runs one `Session` (`_ws_session.py`) per
+socket: the session reads, writes, fires the protocol's timers and closes the socket when it
+has been idle for `idle_timeout`, the client closes, or a rule was broken. The manager keeps
+the operation table: it sends the pending operations on each `connection_ack` and routes each
+result, error and completion the session reports to its operation.
 
 When a session ends any other way, queries and mutations that were sent on it fail (they are
 never re-sent: a mutation must not run twice) and the runner reconnects under the
@@ -25,73 +22,21 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-from collections import deque
 from collections.abc import Awaitable
 from typing import cast, final
 
 import aiohttp
 
-from clew.protocol import (
-    CloseCode,
-    JSONObject,
-    ProtocolError,
-    RemoteProtocolError,
-    SubscribePayload,
-    limit_close_reason,
-)
-from clew.protocol import graphql_transport_ws as tws
-from clew.protocol import graphql_ws as lws
+from clew.protocol import CloseCode, JSONObject, SubscribePayload
 from clew.protocol.http import GraphQLRequest, GraphQLResponse, ResponseFormatError
 
 from ._subscription import Operation, Subscription, is_single_result
 from ._types import WebSocketSettings, resolve_headers
-from ._ws_dialects import Dialect, IncomingMessage, WebSocketOptions, make_dialect
-from .errors import SubscriptionError, TransportError, WebSocketClosedError
+from ._ws_dialects import WebSocketOptions, make_dialect
+from ._ws_session import Outcome, Session, wait
+from .errors import TransportError, WebSocketClosedError
 
 __all__ = ["WebSocketManager"]
-
-
-class _Outcome:
-    """How one connection attempt ended; the runner decides from it whether to retry."""
-
-    __slots__ = ("acked", "broken", "cause", "close_with", "code", "fatal", "idle", "reason")
-
-    def __init__(self, reason: str = "", *, cause: BaseException | None = None) -> None:
-        #: The close code: the server's, or the one we closed with; None if never opened.
-        self.code: int | None = None
-        self.reason = reason
-        self.cause = cause
-        #: The server acknowledged `connection_init` on this socket.
-        self.acked = False
-        #: The server sent a frame the protocol rejects; its ack proved nothing.
-        self.broken = False
-        #: Retrying cannot help, whatever the code says (handshake refused, no subprotocol).
-        self.fatal = False
-        #: We closed it because no operation needed it any more.
-        self.idle = False
-        #: The code to close the socket with, when it differs from the one reported.
-        self.close_with: int | None = None
-
-    def close(self, code: int, reason: str, cause: BaseException | None = None) -> None:
-        """Record the first reason the socket ended; later ones are consequences."""
-        if self.code is None:
-            self.code, self.reason, self.cause = code, reason, cause
-
-    def error(self) -> WebSocketClosedError:
-        """The exception callers see when this outcome is final."""
-        error = WebSocketClosedError(self.code, self.reason)
-        error.__cause__ = self.cause
-        return error
-
-
-def _rejection(payload: JSONObject | None) -> str:
-    """The close reason for a legacy `connection_error`: its `message`, else its JSON payload."""
-    if payload is None:
-        return "Forbidden"
-    message = payload.get("message")
-    if isinstance(message, str) and message:
-        return message
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
 
 
 @final
@@ -116,11 +61,10 @@ class WebSocketManager:
         self._operations: dict[str, Operation] = {}
         self._runner: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
-        self._outbox: deque[str] = deque()
-        self._dialect: Dialect | None = None
-        self._outcome: _Outcome | None = None
+        #: The session of the open socket, until it starts closing.
+        self._session: Session | None = None
+        #: How many sessions have started: the `generation` of the latest.
         self._generation = 0
-        self._idle_since: float | None = None
         self._closed = False
         #: How many sockets this transport has opened (one per (re)connect).
         self.connections_opened = 0
@@ -128,7 +72,7 @@ class WebSocketManager:
     @property
     def subprotocol(self) -> str | None:
         """The subprotocol of the open socket, or None while disconnected."""
-        return None if self._dialect is None else self._dialect.subprotocol
+        return None if self._session is None else self._session.dialect.subprotocol
 
     @property
     def closed(self) -> bool:
@@ -171,7 +115,7 @@ class WebSocketManager:
         if runner is None:
             return
         self._wake.set()
-        if self._dialect is None:  # connecting or backing off: nothing to say goodbye to
+        if self._session is None:  # connecting or backing off: nothing to say goodbye to
             runner.cancel()
         done, _ = await asyncio.wait({runner}, timeout=self.options.close_timeout)
         if not done:
@@ -189,9 +133,9 @@ class WebSocketManager:
             operation.fail(ValueError(f"Operation id {operation.id!r} is already in use"))
             return
         self._operations[operation.id] = operation
-        dialect = self._dialect
-        if dialect is not None and dialect.acknowledged:
-            self._send_operation(dialect, operation)
+        session = self._session
+        if session is not None and session.dialect.acknowledged:
+            self._send_operation(session, operation)
         if self._runner is None:
             self._runner = asyncio.get_running_loop().create_task(
                 self._run(), name=f"clew websocket {self._settings.url}"
@@ -202,29 +146,53 @@ class WebSocketManager:
         """Forget `operation`; if the server is running it, send `complete`/`stop` for its id."""
         if self._operations.get(operation.id) is operation:
             del self._operations[operation.id]
-            dialect = self._dialect
-            if dialect is not None and operation.sent_on == self._generation:
-                frame = dialect.stop(operation.id)
+            session = self._session
+            if session is not None and operation.sent_on == session.generation:
+                frame = session.dialect.stop(operation.id)
                 if frame is not None:
-                    self._outbox.append(frame)
+                    session.send(frame)
             self._wake.set()
         operation.finish()
 
-    def _send_operation(self, dialect: Dialect, operation: Operation) -> None:
+    def _send_operation(self, session: Session, operation: Operation) -> None:
         try:
-            frame = dialect.subscribe(operation.id, operation.payload)
+            session.subscribe(operation)
         except Exception as exc:
             del self._operations[operation.id]
             error = TransportError(f"Cannot send operation {operation.id}: {exc}")
             error.__cause__ = exc
             operation.fail(error)
-            outcome = self._outcome
-            if isinstance(exc, ProtocolError) and dialect.broken and outcome is not None:
-                outcome.close(exc.close_code, exc.reason, exc)  # the connection says: close
-                self._wake.set()
+
+    # -- SessionHost -------------------------------------------------------------------------
+
+    def acknowledged(self, session: Session) -> None:
+        """Send every operation not yet sent on `session`, now that the server acknowledged."""
+        for operation in list(self._operations.values()):
+            if operation.sent_on != session.generation:
+                self._send_operation(session, operation)
+
+    def deliver(self, operation_id: str, result: object) -> None:
+        """Queue `result` for its operation, or fail the operation if it is no result."""
+        operation = self._operations.get(operation_id)
+        if operation is None:
             return
-        self._outbox.append(frame)
-        operation.sent_on = self._generation
+        try:
+            response = GraphQLResponse.from_mapping(result)
+        except ResponseFormatError as exc:
+            operation.fail(TransportError(f"Invalid result for operation {operation.id}: {exc}"))
+            self.stop(operation)
+            return
+        operation.push(response)
+
+    def end(self, operation_id: str, error: BaseException | None) -> None:
+        """Forget the operation the server ended; it finishes, or fails with `error`."""
+        operation = self._operations.pop(operation_id, None)
+        if operation is None:
+            return
+        if error is None:
+            operation.finish()
+        else:
+            operation.fail(error)
         self._wake.set()
 
     # -- the runner ----------------------------------------------------------------------------
@@ -251,14 +219,14 @@ class WebSocketManager:
                     break
                 await self._backoff(policy.delay(failures))
         except Exception as exc:  # a bug here must not leave iterators waiting forever
-            outcome = _Outcome()
+            outcome = Outcome()
             outcome.close(CloseCode.INTERNAL_CLIENT_ERROR, f"Internal client error: {exc!r}", exc)
             self._fail_all(outcome)
         finally:
             if self._runner is asyncio.current_task():
                 self._runner = None
 
-    async def _connect_once(self) -> _Outcome:
+    async def _connect_once(self) -> Outcome:
         url = self._settings.url
         options = self.options
         try:
@@ -273,23 +241,22 @@ class WebSocketManager:
                     max_msg_size=options.max_message_size,
                 )
         except aiohttp.WSServerHandshakeError as exc:
-            outcome = _Outcome(
+            outcome = Outcome(
                 f"{url} refused the WebSocket handshake: HTTP {exc.status}", cause=exc
             )
             # 4xx means the request itself is wrong (auth, path); only 408/429 may pass later.
             outcome.fatal = 400 <= exc.status < 500 and exc.status not in (408, 429)
             return outcome
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            return _Outcome(f"Could not connect to {url}: {exc or type(exc).__name__}", cause=exc)
+            return Outcome(f"Could not connect to {url}: {exc or type(exc).__name__}", cause=exc)
         self.connections_opened += 1
-        return await self._session(ws)
+        return await self._session_on(ws)
 
-    async def _session(self, ws: aiohttp.ClientWebSocketResponse) -> _Outcome:
+    async def _session_on(self, ws: aiohttp.ClientWebSocketResponse) -> Outcome:
         """Run one socket from `connection_init` to its close; returns how it ended."""
-        loop = asyncio.get_running_loop()
-        outcome = _Outcome()
-        dialect = make_dialect(ws.protocol, self.options, loop.time())
+        dialect = make_dialect(ws.protocol, self.options, asyncio.get_running_loop().time())
         if dialect is None:
+            outcome = Outcome()
             outcome.close(
                 CloseCode.SUBPROTOCOL_NOT_ACCEPTABLE,
                 f"The server selected none of the offered subprotocols "
@@ -299,30 +266,21 @@ class WebSocketManager:
             await ws.close(code=CloseCode.PROTOCOL_ERROR, message=b"Subprotocol not acceptable")
             return outcome
         self._generation += 1
-        self._outbox.clear()
-        self._idle_since = None
-        self._dialect, self._outcome = dialect, outcome
-        reader = loop.create_task(self._read(ws, dialect, outcome), name="clew websocket reader")
+        session = Session(
+            ws,
+            dialect,
+            self,
+            wake=self._wake,
+            generation=self._generation,
+            idle_timeout=self.options.idle_timeout,
+        )
+        self._session = session
         try:
-            try:
-                payload = await self._connection_params()
-            except Exception as exc:
-                outcome.close(
-                    CloseCode.INTERNAL_CLIENT_ERROR, f"connection_params failed: {exc!r}", exc
-                )
-                outcome.fatal = True
-            else:
-                self._outbox.append(dialect.init(payload))
-                await self._pump(ws, dialect, reader, outcome)
-        except (aiohttp.ClientError, ConnectionError):
-            pass  # a write failed: the socket is gone and the reader reports how
-        except Exception as exc:  # a bug: close with the protocol's code, never hang
-            reason = limit_close_reason(f"Internal client error: {exc!r}")
-            outcome.close(CloseCode.INTERNAL_CLIENT_ERROR, reason, exc)
+            await session.run(self._connection_params)
         finally:
-            self._dialect = self._outcome = None
-            await self._shut(ws, dialect, reader, outcome)
-        return outcome
+            self._session = None
+            await session.shut()
+        return session.outcome
 
     async def _connection_params(self) -> JSONObject | None:
         """The `connection_init` payload: the static one, or the callable's answer right now."""
@@ -332,161 +290,7 @@ class WebSocketManager:
         result = cast("JSONObject | Awaitable[JSONObject]", params())  # sync callables too
         return await result if inspect.isawaitable(result) else result
 
-    async def _shut(
-        self,
-        ws: aiohttp.ClientWebSocketResponse,
-        dialect: Dialect,
-        reader: asyncio.Task[None],
-        outcome: _Outcome,
-    ) -> None:
-        """Close the socket with the outcome's code and wait for the reader to finish."""
-        try:
-            if not ws.closed:
-                if outcome.code is None:
-                    outcome.close(CloseCode.NORMAL_CLOSURE, "Normal Closure")
-                code = outcome.close_with or outcome.code
-                if code == CloseCode.NORMAL_CLOSURE:
-                    goodbye = dialect.goodbye()
-                    if goodbye is not None:
-                        await ws.send_str(goodbye)
-                assert code is not None
-                await ws.close(code=code, message=outcome.reason.encode("utf-8"))
-        except (aiohttp.ClientError, ConnectionError):
-            pass
-        finally:
-            if not reader.done():
-                reader.cancel()
-            await asyncio.wait({reader})
-            dialect.connection_closed()
-            if outcome.code is None:
-                outcome.close(CloseCode.ABNORMAL_CLOSURE, "The connection was lost")
-
-    async def _pump(
-        self,
-        ws: aiohttp.ClientWebSocketResponse,
-        dialect: Dialect,
-        reader: asyncio.Task[None],
-        outcome: _Outcome,
-    ) -> None:
-        """Write queued frames, fire timers and decide when to close, until the socket ends."""
-        loop = asyncio.get_running_loop()
-        idle_timeout = self.options.idle_timeout
-        while True:
-            self._wake.clear()
-            while self._outbox:
-                await ws.send_str(self._outbox.popleft())
-            if reader.done() or outcome.code is not None:
-                return
-            if self._closed:
-                outcome.close(CloseCode.NORMAL_CLOSURE, "Normal Closure")
-                return
-            now = loop.time()
-            wake_at = dialect.next_deadline()
-            if wake_at is not None and now >= wake_at:
-                try:
-                    self._outbox.extend(dialect.handle_timer(now))
-                except RemoteProtocolError as exc:
-                    outcome.close(exc.close_code, exc.reason, exc)
-                    return
-                continue
-            if self._operations:
-                self._idle_since = None
-            else:
-                self._idle_since = self._idle_since if self._idle_since is not None else now
-                idle_at = self._idle_since + idle_timeout
-                if now >= idle_at:
-                    outcome.idle = True
-                    outcome.close(CloseCode.NORMAL_CLOSURE, "Normal Closure")
-                    return
-                wake_at = idle_at if wake_at is None else min(wake_at, idle_at)
-            await self._wait(wake_at)
-
-    async def _read(
-        self, ws: aiohttp.ClientWebSocketResponse, dialect: Dialect, outcome: _Outcome
-    ) -> None:
-        """Feed every frame to the protocol connection until the socket closes."""
-        try:
-            while True:
-                message = await ws.receive()
-                kind = message.type
-                if kind is aiohttp.WSMsgType.TEXT or kind is aiohttp.WSMsgType.BINARY:
-                    try:
-                        received = dialect.receive(message.data)
-                    except RemoteProtocolError as exc:
-                        outcome.close(exc.close_code, exc.reason, exc)
-                        outcome.broken = True
-                        return
-                    for incoming in received:
-                        self._dispatch(dialect, incoming, outcome)
-                elif kind is aiohttp.WSMsgType.CLOSE:
-                    outcome.close(int(message.data), str(message.extra or ""))
-                    return
-                elif kind is aiohttp.WSMsgType.ERROR:
-                    cause = message.data if isinstance(message.data, BaseException) else None
-                    outcome.close(CloseCode.ABNORMAL_CLOSURE, f"WebSocket error: {cause!r}", cause)
-                    return
-                else:  # CLOSING / CLOSED: we closed it, or the TCP connection vanished
-                    outcome.close(CloseCode.ABNORMAL_CLOSURE, "The connection was lost")
-                    return
-        except Exception as exc:  # a bug in handling a frame: close, never die silently
-            reason = limit_close_reason(f"Internal client error: {exc!r}")
-            outcome.close(CloseCode.INTERNAL_CLIENT_ERROR, reason, exc)
-        finally:
-            self._wake.set()
-
-    def _dispatch(self, dialect: Dialect, message: IncomingMessage, outcome: _Outcome) -> None:
-        """Act on one message the protocol connection accepted."""
-        match message:
-            case tws.ConnectionAck() | lws.ConnectionAck():
-                outcome.acked = True
-                for operation in list(self._operations.values()):
-                    if operation.sent_on != self._generation:
-                        self._send_operation(dialect, operation)
-            case tws.Ping():
-                self._outbox.append(dialect.pong(message))
-                self._wake.set()
-            case (
-                tws.Next(id=operation_id, payload=result)
-                | lws.Data(id=operation_id, payload=result)
-            ):
-                target = self._operations.get(operation_id)
-                if target is not None:
-                    self._deliver(target, result)
-            case tws.Error(id=operation_id, payload=errors):
-                self._end(operation_id, SubscriptionError(errors))
-            case lws.Error(id=operation_id):
-                self._end(operation_id, SubscriptionError(message.errors))
-            case tws.Complete(id=operation_id) | lws.Complete(id=operation_id):
-                self._end(operation_id, None)
-            case lws.ConnectionErrorMessage(payload=payload) if not outcome.acked:
-                # The legacy rejection of `connection_init`: reported as the other subprotocol's
-                # 4403, so one policy covers both; the socket itself closes normally.
-                outcome.close(CloseCode.FORBIDDEN, limit_close_reason(_rejection(payload)))
-                outcome.close_with = CloseCode.NORMAL_CLOSURE
-                self._wake.set()
-            case _:
-                pass  # pong, ka, late connection_error: nothing to do
-
-    def _deliver(self, operation: Operation, result: object) -> None:
-        try:
-            response = GraphQLResponse.from_mapping(result)
-        except ResponseFormatError as exc:
-            operation.fail(TransportError(f"Invalid result for operation {operation.id}: {exc}"))
-            self.stop(operation)
-            return
-        operation.push(response)
-
-    def _end(self, operation_id: str, error: BaseException | None) -> None:
-        operation = self._operations.pop(operation_id, None)
-        if operation is None:
-            return
-        if error is None:
-            operation.finish()
-        else:
-            operation.fail(error)
-        self._wake.set()
-
-    def _fail_unrepeatable(self, outcome: _Outcome) -> None:
+    def _fail_unrepeatable(self, outcome: Outcome) -> None:
         """Fail queries and mutations sent on the socket that just ended; never re-send them."""
         for operation in list(self._operations.values()):
             if operation.single_result and operation.sent_on is not None:
@@ -495,7 +299,7 @@ class WebSocketManager:
                 error.add_note("A query or mutation is not re-sent after a drop: it may have run.")
                 operation.fail(error)
 
-    def _fail_all(self, outcome: _Outcome) -> None:
+    def _fail_all(self, outcome: Outcome) -> None:
         operations = list(self._operations.values())
         self._operations.clear()
         for operation in operations:
@@ -507,17 +311,4 @@ class WebSocketManager:
         until = loop.time() + delay
         while self._operations and not self._closed and loop.time() < until:
             self._wake.clear()
-            await self._wait(until)
-
-    async def _wait(self, until: float | None) -> None:
-        """Sleep until `_wake` is set or the loop clock reaches `until`.
-
-        A timer that sets the event, rather than `asyncio.timeout`, whose expiry racing the
-        event can leave a stray cancellation on the task (Python 3.11).
-        """
-        timer = None if until is None else asyncio.get_running_loop().call_at(until, self._wake.set)
-        try:
-            await self._wake.wait()
-        finally:
-            if timer is not None:
-                timer.cancel()
+            await wait(self._wake, until)

@@ -1,8 +1,8 @@
 """The two GraphQL WebSocket subprotocols behind one small interface, and the socket's options.
 
 Each dialect wraps the `clew.protocol` client `Connection` of its subprotocol and builds that
-subprotocol's frames (`subscribe` or `start`, `complete` or `stop`...), so the transport in
-`_websocket.py` drives either one the same way. No protocol rule is decided here.
+subprotocol's frames (`subscribe` or `start`, `complete` or `stop`...), so the socket session in
+`_ws_session.py` drives either one the same way. No protocol rule is decided here.
 """
 
 from __future__ import annotations
