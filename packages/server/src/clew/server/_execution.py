@@ -31,13 +31,12 @@ Unexpected exceptions are masked ("Internal server error") unless `debug` is on.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterable, Awaitable, Callable, Collection, Mapping
+from collections.abc import AsyncIterable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from inspect import isawaitable, signature
+from inspect import isawaitable
 from typing import TYPE_CHECKING, cast, final
 
-import graphql.execution
 import orjson
 from graphql import (
     ASTValidationRule,
@@ -48,7 +47,6 @@ from graphql import (
     NoSchemaIntrospectionCustomRule,
     OperationDefinitionNode,
     OperationType,
-    create_source_event_stream,
     parse,
     specified_rules,
     validate,
@@ -63,11 +61,11 @@ from ._errors import INTERNAL_ERROR_MESSAGE, UnexpectedError, format_error, is_u
 from ._event_plan import compile_event_plan
 from ._extensions import Extension, ExtensionList
 from ._limits import Limits, alias_limit_rule, depth_limit_rule
-from ._subscription import EventExecutor, SubscriptionStream
+from ._subscription import EXECUTOR_KEYWORD, SubscriptionStream, open_source_stream
 from ._types import ContextValue, ErrorFormatter, QueryParser, RequestData, RootValue
 
 if TYPE_CHECKING:
-    from graphql.execution import Executor
+    pass
 
 __all__ = [
     "CONNECTION_PARAMS",
@@ -79,12 +77,6 @@ __all__ = [
     # Defined in `_subscription.py`; still importable from here, where `subscribe` returns it.
     "SubscriptionStream",
 ]
-
-#: graphql-core 3.3 renamed `execution_context_class` to `executor_class` (and changed how a
-#: subscription's source stream is created); both generations are supported.
-_GRAPHQL_CORE_3_3 = "executor_class" in signature(graphql_execute).parameters
-_EXECUTOR: type | None = getattr(graphql.execution, "Executor", None)
-_EXECUTOR_KEYWORD = "executor_class" if _GRAPHQL_CORE_3_3 else "execution_context_class"
 
 #: `websocket.scope` key holding the `connection_init` payload (an object, `{}` when absent),
 #: also a key of the default context of a WebSocket operation.
@@ -187,7 +179,7 @@ class Engine:
             # Built once: the manager caches the wrapped resolvers across requests.
             self._middleware = MiddlewareManager(*middleware) if middleware else None
         self._executor_options: dict[str, object] = (
-            {_EXECUTOR_KEYWORD: execution_context_class} if execution_context_class else {}
+            {EXECUTOR_KEYWORD: execution_context_class} if execution_context_class else {}
         )
         self._cached_compile = lru_cache(maxsize=document_cache_size)(self._compile)
 
@@ -316,7 +308,15 @@ class Engine:
             raise ValueError("Engine.subscribe() runs subscriptions; use execute() for the others")
         try:
             root = await self._root_for(prepared, variables, context_value)
-            source, execute_event = self._source_stream(prepared, root, variables, context_value)
+            source, execute_event = open_source_stream(
+                self.schema,
+                prepared,
+                root,
+                variables,
+                context_value,
+                middleware=self._middleware,
+                executor_options=self._executor_options,
+            )
             if isawaitable(source):
                 source = await source
         except GraphQLError as error:
@@ -341,66 +341,6 @@ class Engine:
             format_result=self.format_result,
             unexpected=self._internal_error,
         )
-
-    def _source_stream(
-        self,
-        prepared: PreparedOperation,
-        root: object,
-        variables: JSONObject | None,
-        context_value: object,
-    ) -> tuple[object, EventExecutor]:
-        # The source stream is created here rather than through graphql-core's `subscribe`, so
-        # the engine holds the resolver's generator itself and can always close it. Returns
-        # it with how to execute one of its events.
-        if _GRAPHQL_CORE_3_3:
-            executor_class = cast(
-                "type[Executor[object]]", self._executor_options.get(_EXECUTOR_KEYWORD, _EXECUTOR)
-            )
-            executor = executor_class.build(
-                self.schema,
-                prepared.document,
-                root,
-                context_value,
-                variables,
-                prepared.operation_name,
-                middleware=self._middleware,
-            )
-            if isinstance(executor, list):
-                return ExecutionResult(None, executor), _no_events
-            # Built once for the stream; each event runs on a shallow per-event copy.
-            per_event = executor.build_per_event_executor
-            run = cast("EventExecutor", graphql.execution.execute_subscription_event)
-
-            def execute_event(event: object) -> ExecutionResult | Awaitable[ExecutionResult]:
-                return run(per_event(event))
-
-            return create_source_event_stream(executor), execute_event
-        create: Callable[..., object] = create_source_event_stream
-        source = create(
-            self.schema,
-            prepared.document,
-            root,
-            context_value,
-            variables,
-            prepared.operation_name,
-            **self._executor_options,
-        )
-        schema, document, name = self.schema, prepared.document, prepared.operation_name
-        middleware, options = self._middleware, self._executor_options
-
-        def execute_legacy(event: object) -> ExecutionResult | Awaitable[ExecutionResult]:
-            return graphql_execute(
-                schema,
-                document,
-                event,
-                context_value,
-                variables,
-                name,
-                middleware=middleware,
-                **options,  # type: ignore[arg-type]
-            )
-
-        return source, execute_legacy
 
     async def _root_for(
         self, prepared: PreparedOperation, variables: JSONObject | None, context_value: object
@@ -463,7 +403,3 @@ class Engine:
     def encode(result: FormattedExecutionResult | Mapping[str, object]) -> bytes:
         """`result` as compact UTF-8 JSON."""
         return orjson.dumps(result)
-
-
-def _no_events(_event: object) -> ExecutionResult:  # pragma: no cover - never called
-    raise AssertionError("a stream that could not start has no events")

@@ -1,23 +1,45 @@
-"""One running subscription's results, one per source event, and the closing of its source.
+"""A subscription's source stream: opening it (on either graphql-core generation), iterating it.
 
-The engine (`_execution.py`) creates the source stream and decides how an event is executed;
-this module only iterates it. It formats through callables the engine hands over, so it never
+`Engine.subscribe` (`_execution.py`) opens the stream with `open_source_stream` and wraps it in
+a `SubscriptionStream`, which yields one formatted result per source event and closes the
+source. The stream formats through callables the engine hands over, so this module never
 imports the engine.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, TypeAlias, final
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
+from inspect import signature
+from typing import TYPE_CHECKING, TypeAlias, cast, final
 
-from graphql import ExecutionResult, GraphQLError
+import graphql.execution
+from graphql import ExecutionResult, GraphQLError, GraphQLSchema, create_source_event_stream
+from graphql import execute as graphql_execute
+from graphql.execution import MiddlewareManager
 
-from clew.protocol._types import FormattedExecutionResult
+from clew.protocol._types import FormattedExecutionResult, JSONObject
 
 if TYPE_CHECKING:
-    from ._event_plan import EventPlan
+    from graphql.execution import Executor
 
-__all__ = ["EventExecutor", "ResultFormatter", "SubscriptionStream", "UnexpectedFormatter"]
+    from ._event_plan import EventPlan
+    from ._execution import PreparedOperation
+
+__all__ = [
+    "EXECUTOR_KEYWORD",
+    "EventExecutor",
+    "ResultFormatter",
+    "SubscriptionStream",
+    "UnexpectedFormatter",
+    "open_source_stream",
+]
+
+#: graphql-core 3.3 renamed `execution_context_class` to `executor_class` (and changed how a
+#: subscription's source stream is created); both generations are supported.
+_GRAPHQL_CORE_3_3 = "executor_class" in signature(graphql_execute).parameters
+_EXECUTOR: type | None = getattr(graphql.execution, "Executor", None)
+#: The keyword under which `Engine` passes a custom executor class to graphql-core.
+EXECUTOR_KEYWORD = "executor_class" if _GRAPHQL_CORE_3_3 else "execution_context_class"
 
 #: Runs one source event through graphql-core: its result, maybe still to be awaited.
 EventExecutor: TypeAlias = "Callable[[object], ExecutionResult | Awaitable[ExecutionResult]]"
@@ -25,6 +47,76 @@ EventExecutor: TypeAlias = "Callable[[object], ExecutionResult | Awaitable[Execu
 ResultFormatter: TypeAlias = "Callable[[ExecutionResult, object], FormattedExecutionResult]"
 #: Logs an exception raised outside the resolvers and returns the safe error result to send.
 UnexpectedFormatter: TypeAlias = "Callable[[Exception], FormattedExecutionResult]"
+
+
+def open_source_stream(
+    schema: GraphQLSchema,
+    prepared: PreparedOperation,
+    root: object,
+    variables: JSONObject | None,
+    context_value: object,
+    *,
+    middleware: MiddlewareManager | None,
+    executor_options: Mapping[str, object],
+) -> tuple[object, EventExecutor]:
+    """The source stream of `prepared`, and how to execute one of its events.
+
+    The stream may still need awaiting, and is an `ExecutionResult` when it cannot start.
+    Created here rather than through graphql-core's `subscribe`, so the engine holds the
+    resolver's generator itself and can always close it.
+    """
+    if _GRAPHQL_CORE_3_3:
+        executor_class = cast(
+            "type[Executor[object]]", executor_options.get(EXECUTOR_KEYWORD, _EXECUTOR)
+        )
+        executor = executor_class.build(
+            schema,
+            prepared.document,
+            root,
+            context_value,
+            variables,
+            prepared.operation_name,
+            middleware=middleware,
+        )
+        if isinstance(executor, list):
+            return ExecutionResult(None, executor), _no_events
+        # Built once for the stream; each event runs on a shallow per-event copy.
+        per_event = executor.build_per_event_executor
+        run = cast("EventExecutor", graphql.execution.execute_subscription_event)
+
+        def execute_event(event: object) -> ExecutionResult | Awaitable[ExecutionResult]:
+            return run(per_event(event))
+
+        return create_source_event_stream(executor), execute_event
+    create: Callable[..., object] = create_source_event_stream
+    source = create(
+        schema,
+        prepared.document,
+        root,
+        context_value,
+        variables,
+        prepared.operation_name,
+        **executor_options,
+    )
+    document, name = prepared.document, prepared.operation_name
+
+    def execute_legacy(event: object) -> ExecutionResult | Awaitable[ExecutionResult]:
+        return graphql_execute(
+            schema,
+            document,
+            event,
+            context_value,
+            variables,
+            name,
+            middleware=middleware,
+            **executor_options,  # type: ignore[arg-type]
+        )
+
+    return source, execute_legacy
+
+
+def _no_events(_event: object) -> ExecutionResult:  # pragma: no cover - never called
+    raise AssertionError("a stream that could not start has no events")
 
 
 @final
