@@ -74,8 +74,6 @@ __all__ = [
     "InternalServerError",
     "PreparationFailure",
     "PreparedOperation",
-    # Defined in `_subscription.py`; still importable from here, where `subscribe` returns it.
-    "SubscriptionStream",
 ]
 
 #: `websocket.scope` key holding the `connection_init` payload (an object, `{}` when absent),

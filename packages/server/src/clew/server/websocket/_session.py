@@ -41,7 +41,8 @@ from ._operations import Operations
 if TYPE_CHECKING:
     from starlette.websockets import WebSocket
 
-    from clew.server._execution import Engine, SubscriptionStream
+    from clew.server._execution import Engine
+    from clew.server._subscription import SubscriptionStream
     from clew.server._types import Message, Send
 
 __all__ = ["Session", "SessionHandler"]
