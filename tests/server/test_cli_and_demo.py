@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
 
 from clew.server import GraphQL, SubscriptionStream
 from clew.server.cli import main
@@ -85,6 +87,49 @@ def test_the_console_script_serves_the_demo_on_uvicorn() -> None:
         process.wait(timeout=10)
     # uvicorn shuts down gracefully, then re-raises the signal it was stopped with.
     assert process.returncode in {0, -signal.SIGTERM}
+
+
+def _drain(client: ClientConnection) -> None:
+    while True:
+        client.recv(timeout=10)
+
+
+def test_stopping_clew_serve_closes_websockets_with_1001() -> None:
+    # uvicorn alone would drop them with 1012 before the app's lifespan shutdown runs.
+    port = free_port()
+    process = subprocess.Popen(
+        [str(CLEW), "serve", "clew.server.demo:app", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client = connect(
+                    f"ws://127.0.0.1:{port}/",
+                    subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+                )
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        with client:
+            client.send('{"type":"connection_init"}')
+            assert json.loads(client.recv(timeout=10)) == {"type": "connection_ack"}
+            query = 'subscription { messagePosted(room: "r") { text } }'
+            client.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+            time.sleep(0.2)  # the subscription is running when the server is told to stop
+            os.kill(process.pid, signal.SIGTERM)
+            with pytest.raises(ConnectionClosed) as closed:
+                _drain(client)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1001
+    finally:
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
 
 
 def test_make_runs_module_is_importable() -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import importlib
 import os
+import socket
 import sys
 from collections.abc import Sequence
 
@@ -47,6 +50,33 @@ def _as_app(value: object, target: str) -> object:
     raise SystemExit(
         f"clew serve: {target!r} is neither a GraphQL app, an ASGI app nor a GraphQLSchema"
     )
+
+
+#: How long `clew serve` lets websocket operations wind down before uvicorn's own shutdown.
+_WEBSOCKET_SHUTDOWN_TIMEOUT = 10.0
+
+
+class _GracefulServer(uvicorn.Server):
+    """uvicorn, but a clew app says goodbye to its websockets itself.
+
+    uvicorn closes every websocket with 1012 before it sends the lifespan shutdown event, so
+    the app's own graceful close (operations completed, generators closed, then 1001) would
+    never be seen by clients. This server stops accepting connections, lets the app close its
+    sockets, then carries on with uvicorn's shutdown.
+    """
+
+    def __init__(self, config: uvicorn.Config, app: GraphQL) -> None:
+        super().__init__(config)
+        self._graphql = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        timeout = self.config.timeout_graceful_shutdown or _WEBSOCKET_SHUTDOWN_TIMEOUT
+        # On a timeout, uvicorn's shutdown below cancels whatever is left.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._graphql.shutdown(), timeout)
+        await super().shutdown(sockets)
 
 
 def load_app() -> object:
@@ -103,6 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             workers=args.workers,
             **options,  # type: ignore[arg-type]
         )
+    elif isinstance(app, GraphQL):
+        _GracefulServer(uvicorn.Config(app, **options), app).run()  # type: ignore[arg-type]
     else:
         uvicorn.run(app, **options)  # type: ignore[arg-type]
     return 0
