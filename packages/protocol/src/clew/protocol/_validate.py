@@ -16,8 +16,10 @@ from ._types import FormattedError, JSONObject, JSONValue, SubscribePayload
 __all__ = [
     "check_errors",
     "check_id",
+    "check_message_type",
     "check_object",
     "check_optional_object",
+    "check_optional_payload",
     "check_subscribe_payload",
 ]
 
@@ -87,3 +89,25 @@ def check_errors(value: object, message_type: str) -> list[FormattedError]:
                 "object with a string 'message'"
             )
     return cast(list[FormattedError], value)
+
+
+def check_message_type(raw: JSONObject) -> str:
+    """The `type` of a decoded message: a non-empty string (graphql-ws `validateMessage`)."""
+    kind = raw.get("type")
+    if not kind:
+        raise LocalProtocolError("Message is missing the 'type' property")
+    if not isinstance(kind, str):
+        raise LocalProtocolError(
+            f"Message expects the 'type' property to be a string, but got {describe(kind)}"
+        )
+    return kind
+
+
+def check_optional_payload(payload: JSONValue, kind: str) -> JSONObject | None:
+    """A decoded `payload` that may be absent or null, else must be an object."""
+    if payload is not None and not isinstance(payload, dict):
+        raise LocalProtocolError(
+            f"\"{kind}\" message expects the 'payload' property to be an object or null, "
+            f"but got {describe(payload)}"
+        )
+    return payload

@@ -5,11 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeAlias, assert_never
 
-from clew.protocol._codec import JSONDecodeFailure, describe, dumps, loads_object
+from clew.protocol._codec import JSONDecodeFailure, dumps, loads_object
 from clew.protocol._codes import CloseCode
 from clew.protocol._errors import LocalProtocolError, RemoteProtocolError
 from clew.protocol._types import JSONObject, JSONValue
-from clew.protocol._validate import check_errors, check_id, check_object, check_subscribe_payload
+from clew.protocol._validate import (
+    check_errors,
+    check_id,
+    check_message_type,
+    check_object,
+    check_optional_payload,
+    check_subscribe_payload,
+)
 
 from .messages import (
     Complete,
@@ -32,23 +39,17 @@ Dumps: TypeAlias = Callable[[JSONValue], str]
 
 def _build(raw: JSONObject) -> Message:
     """Check the decoded object against the protocol and build its message."""
-    kind = raw.get("type")
-    if not kind:
-        raise LocalProtocolError("Message is missing the 'type' property")
-    if not isinstance(kind, str):
-        raise LocalProtocolError(
-            f"Message expects the 'type' property to be a string, but got {describe(kind)}"
-        )
+    kind = check_message_type(raw)
     payload = raw.get("payload")
     match kind:
         case MessageType.CONNECTION_INIT:
-            return ConnectionInit(payload=_optional_object(payload, kind))
+            return ConnectionInit(payload=check_optional_payload(payload, kind))
         case MessageType.CONNECTION_ACK:
-            return ConnectionAck(payload=_optional_object(payload, kind))
+            return ConnectionAck(payload=check_optional_payload(payload, kind))
         case MessageType.PING:
-            return Ping(payload=_optional_object(payload, kind))
+            return Ping(payload=check_optional_payload(payload, kind))
         case MessageType.PONG:
-            return Pong(payload=_optional_object(payload, kind))
+            return Pong(payload=check_optional_payload(payload, kind))
         case MessageType.SUBSCRIBE:
             return Subscribe(
                 id=check_id(raw.get("id"), kind), payload=check_subscribe_payload(payload, kind)
@@ -62,15 +63,6 @@ def _build(raw: JSONObject) -> Message:
             return Complete(id=check_id(raw.get("id"), kind))
         case _:
             raise LocalProtocolError(f"Invalid message 'type' property \"{kind}\"")
-
-
-def _optional_object(payload: JSONValue, kind: str) -> JSONObject | None:
-    if payload is not None and not isinstance(payload, dict):
-        raise LocalProtocolError(
-            f"\"{kind}\" message expects the 'payload' property to be an object or null, "
-            f"but got {describe(payload)}"
-        )
-    return payload
 
 
 def parse(data: str | bytes | bytearray | memoryview) -> Message:
