@@ -21,7 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from harness import Measurement, report, servers  # noqa: E402
+from harness import Measurement, Server, cpu_seconds, report, servers  # noqa: E402
 
 SERVERS = {
     "bare Starlette": "apps:make_bare",
@@ -90,15 +90,18 @@ async def load(port: int, total: int, concurrency: int, seconds: float) -> tuple
     return done, failures, time.perf_counter() - started
 
 
-async def measure(ports: dict[str, int], args: argparse.Namespace) -> list[Measurement]:
+async def measure(running: dict[str, Server], args: argparse.Namespace) -> list[Measurement]:
     deadline = time.monotonic() + 60
-    for port in ports.values():
-        await wait_ready(port, deadline)
+    for server in running.values():
+        await wait_ready(server.port, deadline)
     results = []
-    for name, port in ports.items():
+    for name, server in running.items():
+        port = server.port
         await load(port, args.warmup, args.concurrency, args.seconds)
+        cpu_before = cpu_seconds(server.pid)
         done, failures, elapsed = await load(port, args.requests, args.concurrency, args.seconds)
-        results.append(Measurement(name, done, elapsed, failures))
+        cpu = cpu_seconds(server.pid) - cpu_before
+        results.append(Measurement(name, done, elapsed, failures, cpu))
         print(f"  {name:<15} {done / elapsed:>9,.0f} req/s", file=sys.stderr)
     return results
 
@@ -110,8 +113,8 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32, help="client connections")
     parser.add_argument("--seconds", type=float, default=30.0, help="time cap per server")
     args = parser.parse_args()
-    with servers(SERVERS, HERE) as ports:
-        results = asyncio.run(measure(ports, args))
+    with servers(SERVERS, HERE) as running:
+        results = asyncio.run(measure(running, args))
     return report(results, "requests")
 
 

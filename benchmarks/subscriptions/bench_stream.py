@@ -28,7 +28,7 @@ from websockets.typing import Subprotocol
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from harness import Measurement, report, servers  # noqa: E402
+from harness import Measurement, Server, cpu_seconds, report, servers  # noqa: E402
 
 SERVERS = {
     "bare Starlette": "apps:make_bare",
@@ -90,9 +90,9 @@ async def stream(ws: ClientConnection, operation_id: str, events: int) -> tuple[
     return received, failures, elapsed
 
 
-async def measure(ports: dict[str, int], args: argparse.Namespace) -> list[Measurement]:
+async def measure(running: dict[str, Server], args: argparse.Namespace) -> list[Measurement]:
     deadline = time.monotonic() + 60
-    sockets = {name: await open_socket(port, deadline) for name, port in ports.items()}
+    sockets = {name: await open_socket(server.port, deadline) for name, server in running.items()}
     best: dict[str, Measurement] = {}
     try:
         async with asyncio.timeout(args.seconds):
@@ -107,10 +107,12 @@ async def measure(ports: dict[str, int], args: argparse.Namespace) -> list[Measu
                 for name in names[start:] + names[:start]:
                     if best.get(name) and best[name].failures:
                         continue
+                    cpu_before = cpu_seconds(running[name].pid)
                     received, failures, elapsed = await stream(
                         sockets[name], str(round_number), args.events
                     )
-                    current = Measurement(name, received, elapsed, failures)
+                    cpu = cpu_seconds(running[name].pid) - cpu_before
+                    current = Measurement(name, received, elapsed, failures, cpu)
                     if name not in best or current.rate > best[name].rate or failures:
                         best[name] = current
     finally:
@@ -127,8 +129,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="measured streams per server")
     parser.add_argument("--seconds", type=float, default=120.0, help="time cap per server")
     args = parser.parse_args()
-    with servers(SERVERS, HERE) as ports:
-        results = asyncio.run(measure(ports, args))
+    with servers(SERVERS, HERE) as running:
+        results = asyncio.run(measure(running, args))
     return report(results, "events")
 
 
