@@ -220,7 +220,7 @@ class Session:
                 assert code is not None
                 await ws.close(code=code, message=outcome.reason.encode("utf-8"))
         except (aiohttp.ClientError, ConnectionError):
-            pass
+            pass  # the socket is already gone: there is nobody left to tell
         finally:
             if not reader.done():
                 reader.cancel()

@@ -281,7 +281,7 @@ def _read_response(
             try:
                 response = GraphQLResponse.from_json(body)
             except ResponseFormatError:
-                pass
+                pass  # not a GraphQL response: the status error below
             else:
                 if response.errors and not response.data_present:
                     return response

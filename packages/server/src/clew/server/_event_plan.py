@@ -69,8 +69,7 @@ class PlanRefused(Exception):
 
 
 class _NotCompilable(Exception):
-    # The selection uses something the plan does not cover: no plan for this operation.
-    pass
+    """The selection uses something the plan does not cover: no plan for this operation."""
 
 
 def compile_event_plan(

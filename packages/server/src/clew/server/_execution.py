@@ -35,7 +35,7 @@ from collections.abc import AsyncIterable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from inspect import isawaitable
-from typing import TYPE_CHECKING, cast, final
+from typing import cast, final
 
 import orjson
 from graphql import (
@@ -63,9 +63,6 @@ from ._extensions import Extension, ExtensionList
 from ._limits import Limits, alias_limit_rule, depth_limit_rule
 from ._subscription import EXECUTOR_KEYWORD, SubscriptionStream, open_source_stream
 from ._types import ContextValue, ErrorFormatter, QueryParser, RequestData, RootValue
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = [
     "CONNECTION_PARAMS",

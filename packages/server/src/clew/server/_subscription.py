@@ -190,7 +190,7 @@ class SubscriptionStream:
             try:
                 return {"data": plan(event)}
             except Exception:
-                pass
+                pass  # a value the plan cannot answer: graphql-core runs this event below
         result = self._execute(event)
         if not isinstance(result, ExecutionResult):
             result = await result

@@ -278,7 +278,7 @@ class Session(Generic[M]):
                     async with asyncio.timeout(delay):
                         await self._rearm.wait()
                 except TimeoutError:
-                    pass
+                    pass  # the deadline came: run the timers below
                 continue
             try:
                 frames = conn.handle_timer(loop.time())
