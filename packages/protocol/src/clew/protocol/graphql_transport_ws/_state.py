@@ -108,5 +108,5 @@ def transition(
             # Both end the operation; no `complete` follows an `error`.
             return new_state, operations.release(operation_id)
         case _:
-            pass
+            pass  # init, ack, ping and pong name no operation
     return new_state, True

@@ -136,7 +136,7 @@ def transition(
             if was is OperationState.STOPPING:
                 return new_state, Verdict.SETTLED
         case _:
-            pass
+            pass  # connection-level messages name no operation
     return new_state, Verdict.ACCEPTED
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from inspect import isawaitable
 from typing import TYPE_CHECKING, Generic, TypeVar, cast
@@ -388,7 +389,7 @@ class Session(Generic[M]):
         await self._done.wait()
 
 
-class SessionHandler(Generic[M]):
+class SessionHandler(ABC, Generic[M]):
     """Base of the two handlers: the `WebSocketHandler` protocol over a `Dialect`."""
 
     subprotocol: Subprotocol
@@ -402,8 +403,9 @@ class SessionHandler(Generic[M]):
         """Use `engine` (the app's) to prepare, execute and encode operations."""
         self._engine = engine
 
+    @abstractmethod
     def _dialect(self) -> Dialect[M]:
-        raise NotImplementedError
+        """How this handler's subprotocol is spoken: its connection, messages and codes."""
 
     async def handle(self, websocket: WebSocket) -> None:
         """Serve one socket, not yet accepted, until it closes."""
