@@ -2,7 +2,8 @@
 
 - `clew.protocol.graphql_transport_ws` — the graphql-ws library's protocol;
 - `clew.protocol.graphql_ws` — the legacy subscriptions-transport-ws protocol;
-- `clew.protocol.http` — GraphQL-over-HTTP requests, responses, status codes and multipart.
+- `clew.protocol.http` — GraphQL-over-HTTP requests, responses, status codes and multipart;
+- `clew.protocol.sse` — GraphQL over server-sent events (graphql-sse), both modes.
 
 This module holds what they share: roles, close codes, errors and subprotocol negotiation.
 """

@@ -33,6 +33,8 @@ class MediaType(StrEnum):
     MULTIPART_FORM_DATA = "multipart/form-data"
     #: What browsers navigate with; a server may answer it with an explorer page.
     HTML = "text/html"
+    #: Server-sent events: GraphQL over SSE (graphql-sse) streams its results in this type.
+    EVENT_STREAM = "text/event-stream"
 
 
 #: Response types in the server's order of preference, for wildcards and ties.
