@@ -30,12 +30,15 @@ class _End:
 _END: Final = _End()
 
 
-def is_single_result(request_query: str, operation_name: str | None) -> bool:
+def is_single_result(request_query: str | None, operation_name: str | None) -> bool:
     """Whether the selected operation is a query or mutation (one result) or a subscription.
 
-    A document that does not parse, or names no such operation, counts as a subscription:
-    the server will answer it with `error`, and nothing is lost by treating it as a stream.
+    A document that does not parse, or names no such operation (or is sent by hash only),
+    counts as a subscription: the server will answer it with `error`, and nothing is lost by
+    treating it as a stream.
     """
+    if request_query is None:
+        return False
     try:
         document = parse(request_query, no_location=True)
     except GraphQLError:

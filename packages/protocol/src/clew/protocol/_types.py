@@ -31,9 +31,12 @@ class Role(Enum):
 
 
 class SubscribePayload(TypedDict):
-    """An operation request: the payload of `subscribe` (and legacy `start`)."""
+    """An operation request: the payload of `subscribe` (and legacy `start`).
 
-    query: str
+    `query` is absent only when ``extensions.persistedQuery`` names the document instead.
+    """
+
+    query: NotRequired[str]
     operationName: NotRequired[str | None]
     variables: NotRequired[JSONObject | None]
     extensions: NotRequired[JSONObject | None]

@@ -56,10 +56,19 @@ def check_object(value: object, message_type: str, name: str = "payload") -> JSO
 
 
 def check_subscribe_payload(value: object, message_type: str) -> SubscribePayload:
-    """An operation request: `query` string; `operationName`, `variables`, `extensions` optional."""
+    """An operation request: `query` string; `operationName`, `variables`, `extensions` optional.
+
+    `query` may be left out when ``extensions.persistedQuery`` names the document by hash
+    (Apollo's automatic persisted queries); the server resolves or refuses the hash.
+    """
     payload = check_object(value, message_type)
     query = payload.get("query")
-    if not isinstance(query, str):
+    extensions = payload.get("extensions")
+    # A hash-only request is checked where the hash is looked up.
+    hash_only = (
+        query is None and isinstance(extensions, dict) and bool(extensions.get("persistedQuery"))
+    )
+    if not hash_only and not isinstance(query, str):
         raise LocalProtocolError(
             f"\"{message_type}\" message payload expects the 'query' property to be a string, "
             f"but got {describe(query)}"

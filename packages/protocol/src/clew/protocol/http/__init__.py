@@ -26,6 +26,22 @@ Responses:
     `GraphQLResponse.from_json` (`ResponseFormatError` when malformed) after checking
     `is_graphql_response(status, content_type)`.
 
+Persisted documents (Apollo's automatic persisted queries, trusted documents):
+    `PersistedQuery` is ``extensions.persistedQuery`` (`GraphQLRequest.persisted_query` reads
+    it; a request carrying one may omit `query`); `sha256_hash` gives a query text's hash and
+    `PersistedQuery.verify` refuses a text that does not match (400 "provided sha does not
+    match query"). `PersistedQueryError.NOT_FOUND` / `NOT_SUPPORTED` carry the exact reply
+    (`result`, `headers`; status 200) and `PersistedQueryError.in_result` spots them in a
+    response. `document_id_hash` reads ``sha256:<hex>`` trusted-document ids.
+    `parse_manifest` reads a trusted-documents manifest (Apollo's or the flat ``{id: text}``
+    one); `apollo_manifest` writes Apollo's from `ManifestOperation`s.
+
+Batching (an Apollo convention; off unless the server opts in):
+    `parse_request_value(value, allow_batch=True, max_batch_size=N)` validates a decoded body
+    that is one request or an array of them, refusing a bad batch as a whole with 400 before
+    anything runs. The reply is a JSON array of results in request order, status 200, which
+    clients read with `parse_batch_response(body, expected_length)`.
+
 Uploads (graphql-multipart-request-spec):
     Servers call `parse_multipart_request(operations, map, files)` (or `apply_file_map` on
     decoded fields); clients call `build_multipart_request(request, is_file)`. Both are generic
@@ -35,6 +51,12 @@ Uploads (graphql-multipart-request-spec):
 from __future__ import annotations
 
 from ._errors import RequestError, ResponseFormatError
+from ._manifest import (
+    APOLLO_MANIFEST_FORMAT,
+    ManifestOperation,
+    apollo_manifest,
+    parse_manifest,
+)
 from ._media import (
     MediaType,
     accepts_html,
@@ -43,33 +65,52 @@ from ._media import (
     parse_media_type,
 )
 from ._multipart import apply_file_map, build_multipart_request, parse_multipart_request
+from ._persisted import (
+    PERSISTED_QUERY_CACHE_CONTROL,
+    PersistedQuery,
+    PersistedQueryError,
+    document_id_hash,
+    sha256_hash,
+)
 from ._request import (
     GraphQLRequest,
     check_request_method,
     ensure_operation_allowed_for_method,
     parse_json_body,
+    parse_request_value,
 )
-from ._response import GraphQLResponse, is_graphql_response
+from ._response import GraphQLResponse, is_graphql_response, parse_batch_response
 from ._status import FailureKind, StatusRules, response_status
 
 __all__ = [
+    "APOLLO_MANIFEST_FORMAT",
+    "PERSISTED_QUERY_CACHE_CONTROL",
     "FailureKind",
     "GraphQLRequest",
     "GraphQLResponse",
+    "ManifestOperation",
     "MediaType",
+    "PersistedQuery",
+    "PersistedQueryError",
     "RequestError",
     "ResponseFormatError",
     "StatusRules",
     "accepts_html",
+    "apollo_manifest",
     "apply_file_map",
     "build_multipart_request",
     "check_post_content_type",
     "check_request_method",
+    "document_id_hash",
     "ensure_operation_allowed_for_method",
     "is_graphql_response",
     "negotiate_response_media_type",
+    "parse_batch_response",
     "parse_json_body",
+    "parse_manifest",
     "parse_media_type",
     "parse_multipart_request",
+    "parse_request_value",
     "response_status",
+    "sha256_hash",
 ]

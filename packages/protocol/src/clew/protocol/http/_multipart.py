@@ -16,7 +16,7 @@ from clew.protocol._codec import JSONDecodeFailure, describe, dumps, loads_value
 from clew.protocol._types import JSONObject, JSONValue
 
 from ._errors import RequestError
-from ._request import GraphQLRequest, _requests_from_value
+from ._request import GraphQLRequest, parse_request_value
 
 __all__ = ["apply_file_map", "build_multipart_request", "parse_multipart_request"]
 
@@ -99,7 +99,7 @@ def apply_file_map(
             raise RequestError(400, f"File {name!r} is named in 'map' but was not uploaded")
         for path in paths:
             _place(operations, path, files[name], batched=isinstance(operations, list))
-    return _requests_from_value(operations, allow_batch=True, what="The 'operations' field")
+    return parse_request_value(operations, allow_batch=True, what="The 'operations' field")
 
 
 def parse_multipart_request(

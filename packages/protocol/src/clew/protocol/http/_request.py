@@ -1,7 +1,10 @@
 """A GraphQL-over-HTTP request: its parameters, read from a JSON body or a query string, and back.
 
 The spec's request rules live here: `query` is a required string; `operationName` a string;
-`variables` and `extensions` maps; null means absent; unknown parameters are ignored.
+`variables` and `extensions` maps; null means absent; unknown parameters are ignored. The one
+exception to "required": a request that names a persisted document by hash
+(``extensions.persistedQuery``) may leave `query` out. Batches (a JSON array of requests, an
+Apollo convention outside the spec) are read by `parse_request_value` when a server opts in.
 """
 
 from __future__ import annotations
@@ -11,15 +14,17 @@ from dataclasses import dataclass
 from typing import cast, final
 
 from clew.protocol._codec import JSONDecodeFailure, describe, dumps, loads_value
-from clew.protocol._types import JSONObject, JSONValue
+from clew.protocol._types import JSONObject
 
 from ._errors import RequestError
+from ._persisted import PersistedQuery
 
 __all__ = [
     "GraphQLRequest",
     "check_request_method",
     "ensure_operation_allowed_for_method",
     "parse_json_body",
+    "parse_request_value",
 ]
 
 #: Methods that must not change state (RFC 9110 §9.2.1), so they must not run mutations.
@@ -39,13 +44,23 @@ class GraphQLRequest:
     """The four parameters of a GraphQL-over-HTTP request, already validated."""
 
     #: The GraphQL document's source text; it need not parse to be a well-formed request.
-    query: str
+    #: None only when `extensions` names a persisted document instead (`persisted_query`).
+    query: str | None
     #: Which operation of the document to run; None lets the document decide.
     operation_name: str | None = None
     #: Values for the operation's variables.
     variables: JSONObject | None = None
     #: Implementation-defined additions (persisted queries, tracing, ...).
     extensions: JSONObject | None = None
+
+    def __post_init__(self) -> None:
+        if self.query is None and self.persisted_query is None:
+            raise RequestError(400, "The 'query' parameter is required")
+
+    @property
+    def persisted_query(self) -> PersistedQuery | None:
+        """The persisted document `extensions` names, if any (`RequestError` when malformed)."""
+        return PersistedQuery.from_extensions(self.extensions)
 
     @classmethod
     def from_mapping(cls, obj: object) -> GraphQLRequest:
@@ -58,9 +73,7 @@ class GraphQLRequest:
             raise RequestError(400, f"The request body must be a JSON object, got {describe(obj)}")
         params = cast("Mapping[str, object]", obj)
         query = params.get("query")
-        if query is None:
-            raise RequestError(400, "The 'query' parameter is required")
-        if not isinstance(query, str):
+        if query is not None and not isinstance(query, str):
             raise RequestError(
                 400, f"The 'query' parameter must be a string, got {describe(query)}"
             )
@@ -93,11 +106,8 @@ class GraphQLRequest:
         `variables` and `extensions` are JSON texts; for them and for `operationName` an empty
         string means absent (so ``operationName=null`` names an operation called "null").
         """
-        query = params.get("query")
-        if query is None:
-            raise RequestError(400, "The 'query' parameter is required")
         return cls(
-            query=query,
+            query=params.get("query"),
             operation_name=params.get("operationName") or None,
             variables=_json_param(params, "variables"),
             extensions=_json_param(params, "extensions"),
@@ -105,7 +115,7 @@ class GraphQLRequest:
 
     def to_json_body(self) -> JSONObject:
         """The JSON POST body, with only the parameters that are present."""
-        body: JSONObject = {"query": self.query}
+        body: JSONObject = {} if self.query is None else {"query": self.query}
         if self.operation_name is not None:
             body["operationName"] = self.operation_name
         if self.variables is not None:
@@ -116,7 +126,7 @@ class GraphQLRequest:
 
     def to_query_params(self) -> dict[str, str]:
         """GET query parameters (to be urlencoded), with maps as compact JSON text."""
-        params = {"query": self.query}
+        params = {} if self.query is None else {"query": self.query}
         if self.operation_name is not None:
             params["operationName"] = self.operation_name
         if self.variables is not None:
@@ -138,7 +148,7 @@ def _json_param(params: Mapping[str, str], name: str) -> JSONObject | None:
 
 
 def parse_json_body(
-    body: bytes | str, *, allow_batch: bool = False
+    body: bytes | str, *, allow_batch: bool = False, max_batch_size: int | None = None
 ) -> GraphQLRequest | list[GraphQLRequest]:
     """Decode a JSON POST body: one request or, with `allow_batch`, a non-empty array of them.
 
@@ -148,18 +158,34 @@ def parse_json_body(
         value = loads_value(body, "The request body")
     except JSONDecodeFailure as exc:
         raise RequestError(400, str(exc)) from None
-    return _requests_from_value(value, allow_batch=allow_batch, what="The request body")
+    return parse_request_value(value, allow_batch=allow_batch, max_batch_size=max_batch_size)
 
 
-def _requests_from_value(
-    value: JSONValue, *, allow_batch: bool, what: str
+def parse_request_value(
+    value: object,
+    *,
+    allow_batch: bool = False,
+    max_batch_size: int | None = None,
+    what: str = "The request body",
 ) -> GraphQLRequest | list[GraphQLRequest]:
+    """Validate a decoded body: one request, or a batch (a non-empty JSON array of requests).
+
+    A batch is refused as a whole, before any of it runs (400): when batching is off, when it
+    is empty, when it holds more than `max_batch_size` operations, or when any entry is not a
+    well-formed request (the message names its index).
+    """
     if not isinstance(value, list):
         return GraphQLRequest.from_mapping(value)
     if not allow_batch:
         raise RequestError(400, f"{what} must be a JSON object; batched requests are not enabled")
     if not value:
         raise RequestError(400, f"{what} must not be an empty array")
+    if max_batch_size is not None and len(value) > max_batch_size:
+        raise RequestError(
+            400,
+            f"The batch holds {len(value)} operations; this endpoint takes at most "
+            f"{max_batch_size} per request",
+        )
     requests: list[GraphQLRequest] = []
     for index, item in enumerate(value):
         try:

@@ -12,7 +12,7 @@ from clew.protocol._types import FormattedError, FormattedExecutionResult, JSONO
 from ._errors import ResponseFormatError
 from ._media import MediaType, parse_media_type
 
-__all__ = ["GraphQLResponse", "is_graphql_response"]
+__all__ = ["GraphQLResponse", "is_graphql_response", "parse_batch_response"]
 
 
 def _check_error(index: int, error: JSONValue) -> FormattedError:
@@ -132,6 +132,32 @@ class GraphQLResponse:
     def to_json(self) -> str:
         """The response body as compact JSON text."""
         return dumps(cast(JSONObject, self.to_result()))
+
+
+def parse_batch_response(body: bytes | str, expected_length: int) -> list[GraphQLResponse]:
+    """Decode the reply to a batch: a JSON array of responses, one per request, in order.
+
+    `ResponseFormatError` when it is not an array, has the wrong length (the message Apollo's
+    BatchHttpLink gives) or holds an entry that is not a GraphQL response.
+    """
+    try:
+        value = loads_value(body, "Response")
+    except JSONDecodeFailure as exc:
+        raise ResponseFormatError(str(exc)) from None
+    if not isinstance(value, list):
+        raise ResponseFormatError(f"A batch response must be a JSON array, got {describe(value)}")
+    if len(value) != expected_length:
+        raise ResponseFormatError(
+            f"server returned results with length {len(value)}, "
+            f"expected length of {expected_length}"
+        )
+    responses: list[GraphQLResponse] = []
+    for index, entry in enumerate(value):
+        try:
+            responses.append(GraphQLResponse.from_mapping(entry))
+        except ResponseFormatError as exc:
+            raise ResponseFormatError(f"Batch response {index}: {exc}") from None
+    return responses
 
 
 def is_graphql_response(status_code: int, content_type: str | None) -> bool:
