@@ -78,7 +78,7 @@ def test_invalid_json_is_400(client: TestClient) -> None:
             {"query": "{ hello }", "variables": []},
             "The 'variables' parameter must be a JSON object, got array",
         ),
-        ([], "The request body must be a JSON object, got array"),
+        ([], "The request body must be a JSON object; batched requests are not enabled"),
     ],
 )
 def test_malformed_requests_are_400(client: TestClient, body: object, message: str) -> None:

@@ -15,6 +15,13 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess tes
 
 from clew.protocol.http import StatusRules
 
+from ._documents import (
+    DocumentRefusal,
+    DocumentStore,
+    InMemoryDocumentStore,
+    PersistedDocuments,
+    TrustedDocuments,
+)
 from ._errors import INTERNAL_ERROR_MESSAGE, format_error
 from ._execution import (
     Engine,
@@ -41,6 +48,8 @@ from .http_handler import GraphQLHTTPHandler
 __all__ = [
     "INTERNAL_ERROR_MESSAGE",
     "ContextValue",
+    "DocumentRefusal",
+    "DocumentStore",
     "Engine",
     "ErrorFormatter",
     "Explorer",
@@ -48,8 +57,10 @@ __all__ = [
     "ExtensionFactory",
     "GraphQL",
     "GraphQLHTTPHandler",
+    "InMemoryDocumentStore",
     "InternalServerError",
     "Limits",
+    "PersistedDocuments",
     "PreparationFailure",
     "PreparedOperation",
     "QueryParser",
@@ -57,6 +68,7 @@ __all__ = [
     "RootValue",
     "StatusRules",
     "SubscriptionStream",
+    "TrustedDocuments",
     "Upload",
     "WebSocketHandler",
     "format_error",

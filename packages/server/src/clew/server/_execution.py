@@ -57,6 +57,7 @@ from graphql.execution import MiddlewareManager
 from clew.protocol._types import FormattedError, FormattedExecutionResult, JSONObject
 from clew.protocol.http import FailureKind
 
+from ._documents import DocumentRefusal, InMemoryDocumentStore, PersistedDocuments
 from ._errors import INTERNAL_ERROR_MESSAGE, UnexpectedError, format_error, is_unexpected
 from ._event_plan import compile_event_plan
 from ._extensions import Extension, ExtensionList
@@ -143,8 +144,13 @@ class Engine:
         middleware: Collection[object] | MiddlewareManager | None = None,
         limits: Limits | None = None,
         document_cache_size: int = 1024,
+        documents: PersistedDocuments | None = None,
     ) -> None:
         self.schema = schema
+        #: Persisted documents (APQ on, in memory, unless configured otherwise).
+        self.documents = (
+            documents if documents is not None else PersistedDocuments(InMemoryDocumentStore())
+        )
         self.debug = debug
         self.introspection = introspection
         self.limits = limits if limits is not None else Limits()
@@ -199,6 +205,24 @@ class Engine:
         else:
             message = f"Unknown operation named '{operation_name}'."
         return PreparationFailure(kind=FailureKind.VALIDATION, errors=[{"message": message}])
+
+    async def prepare_request(
+        self, query: str | None, operation_name: str | None, extensions: JSONObject | None
+    ) -> PreparedOperation | PreparationFailure | DocumentRefusal:
+        """`prepare`, for a request that may name its document by hash (`_documents.py`).
+
+        Every transport calls this, so APQ and trusted documents apply to all of them alike.
+        """
+        documents = self.documents
+        if extensions is None and documents.trusted is None and query is not None:
+            return self.prepare(query, operation_name)
+        resolved = await documents.resolve(query, extensions)
+        if isinstance(resolved, DocumentRefusal):
+            return resolved
+        prepared = self.prepare(resolved.text, operation_name)
+        if resolved.register_as is not None and isinstance(prepared, PreparedOperation):
+            await documents.register(resolved)
+        return prepared
 
     def cache_clear(self) -> None:
         """Forget every prepared document (for example after changing resolvers in tests)."""

@@ -16,6 +16,7 @@ from starlette.websockets import WebSocket
 from clew.protocol._codes import CloseCode
 from clew.protocol._negotiation import select_subprotocol
 
+from ._documents import DocumentStore, InMemoryDocumentStore, PersistedDocuments, TrustedDocuments
 from ._execution import Engine
 from ._extensions import ExtensionList
 from ._limits import Limits
@@ -69,7 +70,12 @@ class GraphQL:
         middleware: Collection[object] | MiddlewareManager | None = None,
         limits: Limits | None = None,
         document_cache_size: int = 1024,
+        documents: TrustedDocuments | None = None,
+        persisted_queries: bool | DocumentStore = True,
     ) -> None:
+        """`documents` restricts (or extends) what runs to a trusted manifest; APQ is on by
+        default with an in-memory store, `persisted_queries` names another store or turns it off.
+        """
         if isinstance(schema, str):
             schema = build_schema(schema)
         bind_upload_scalar(schema)
@@ -91,6 +97,7 @@ class GraphQL:
             middleware=middleware,
             limits=limits,
             document_cache_size=document_cache_size,
+            documents=PersistedDocuments(_apq_store(persisted_queries), documents),
         )
         # The explorer needs introspection to show anything, so it follows it.
         if explorer is True:
@@ -189,6 +196,14 @@ class GraphQL:
         if self._in_flight:
             self._idle = asyncio.Event()
             await self._idle.wait()
+
+
+def _apq_store(option: bool | DocumentStore) -> DocumentStore | None:
+    if option is True:
+        return InMemoryDocumentStore()
+    if option is False:
+        return None
+    return option
 
 
 def _event_resolver(field_name: str) -> Callable[..., object]:

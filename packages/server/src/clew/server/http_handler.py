@@ -9,7 +9,9 @@ for (the Starlette `Request` in the default context).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Final
 from urllib.parse import parse_qsl
 
@@ -32,10 +34,12 @@ from clew.protocol.http import (
     ensure_operation_allowed_for_method,
     negotiate_response_media_type,
     parse_multipart_request,
+    parse_request_value,
     response_status,
 )
 
-from ._execution import Engine, InternalServerError, PreparationFailure
+from ._documents import DocumentRefusal
+from ._execution import Engine, InternalServerError, PreparationFailure, PreparedOperation
 from ._types import Receive, Scope, Send
 from .explorer import Explorer
 
@@ -69,8 +73,15 @@ class GraphQLHTTPHandler:
         multipart_uploads: bool = True,
         csrf_protection: bool = True,
         status_rules: StatusRules | None = None,
+        batching: bool = False,
+        max_batch_size: int = 10,
     ) -> None:
+        if max_batch_size < 1:
+            raise ValueError("max_batch_size must be at least 1")
         self.allow_get = allow_get
+        #: Whether a POST body may be a JSON array of operations (Apollo's batching).
+        self.batching = batching
+        self.max_batch_size = max_batch_size
         self.multipart_uploads = multipart_uploads
         self.csrf_protection = csrf_protection
         self.status_rules = status_rules if status_rules is not None else StatusRules()
@@ -136,6 +147,20 @@ class GraphQLHTTPHandler:
                 data = orjson.loads(body)
             except orjson.JSONDecodeError as error:
                 raise RequestError(400, f"The request body is not valid JSON: {error}") from None
+            if isinstance(data, list):
+                parsed = parse_request_value(
+                    data, allow_batch=self.batching, max_batch_size=self.max_batch_size
+                )
+                assert isinstance(parsed, list)  # a list body is a batch or refused
+                await self._run_batch(
+                    scope=scope,
+                    receive=receive,
+                    send=send,
+                    requests=parsed,
+                    data=data,
+                    media_type=media_type,
+                )
+                return
             request = GraphQLRequest.from_mapping(data)
             await self._run(
                 scope, receive, send, request, data=data, media_type=media_type, method="POST"
@@ -195,34 +220,117 @@ class GraphQLHTTPHandler:
         media_type: MediaType,
         method: str,
     ) -> None:
-        engine = self.engine
-        prepared = engine.prepare(request.query, request.operation_name)
+        prepared = await self._prepare(request, media_type, method)
+        if not isinstance(prepared, _Reply):
+            prepared = await self._execute(
+                scope=scope,
+                receive=receive,
+                prepared=prepared,
+                request=request,
+                data=data,
+                media_type=media_type,
+            )
+        body = self.engine.encode(prepared.result)
+        await _respond(send, prepared.status, body, *prepared.head)
+
+    async def _run_batch(
+        self,
+        *,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        requests: list[GraphQLRequest],
+        data: list[object],
+        media_type: MediaType,
+    ) -> None:
+        """Run a batch: queries concurrently, mutations one after another in batch order.
+
+        Each operation has its own context and its own entry in the reply, and one failing
+        (even outside its resolvers) leaves the others alone. The reply is 200 with the array.
+        """
+        replies: list[_Reply | PreparedOperation] = []
+        for request in requests:
+            try:
+                replies.append(await self._prepare(request, media_type, "POST"))
+            except RequestError as error:
+                replies.append(_Reply(error.status_code, error.result, (None, None)))
+
+        async def run(index: int) -> None:
+            prepared = replies[index]
+            assert isinstance(prepared, PreparedOperation)
+            entry = data[index]
+            request_data = entry if isinstance(entry, Mapping) else {}
+            replies[index] = await self._execute(
+                scope=scope,
+                receive=receive,
+                prepared=prepared,
+                request=requests[index],
+                data=request_data,
+                media_type=media_type,
+            )
+
+        async def run_in_order(indexes: list[int]) -> None:
+            for index in indexes:
+                await run(index)
+
+        mutations: list[int] = []
+        others: list[int] = []
+        for index, prepared in enumerate(replies):
+            if isinstance(prepared, PreparedOperation):
+                is_mutation = prepared.operation_type is OperationType.MUTATION
+                (mutations if is_mutation else others).append(index)
+        await asyncio.gather(run_in_order(mutations), *(run(index) for index in others))
+        body = orjson.dumps([reply.result for reply in replies if isinstance(reply, _Reply)])
+        await _respond(send, 200, body, _CONTENT_TYPES[media_type])
+
+    async def _prepare(
+        self, request: GraphQLRequest, media_type: MediaType, method: str
+    ) -> PreparedOperation | _Reply:
+        prepared = await self.engine.prepare_request(
+            request.query, request.operation_name, request.extensions
+        )
+        if isinstance(prepared, DocumentRefusal):
+            headers = [
+                (k.lower().encode("latin-1"), v.encode("latin-1"))
+                for k, v in prepared.headers.items()
+            ]
+            content_type = _CONTENT_TYPES[media_type]
+            return _Reply(
+                prepared.status_code, {"errors": prepared.errors}, (content_type, headers)
+            )
         if isinstance(prepared, PreparationFailure):
-            result: FormattedExecutionResult = {"errors": prepared.errors}
-            await self._send_result(send, result, media_type, prepared.kind)
-            return
+            return self._result_reply({"errors": prepared.errors}, media_type, prepared.kind)
         operation_type = prepared.operation_type
         if operation_type is not OperationType.QUERY:
             ensure_operation_allowed_for_method(method, operation_type.value)
             if operation_type is OperationType.SUBSCRIPTION:
-                result = {"errors": [{"message": _SUBSCRIPTION_OVER_HTTP}]}
-                await self._send_result(send, result, media_type, FailureKind.VALIDATION)
-                return
+                result: FormattedExecutionResult = {
+                    "errors": [{"message": _SUBSCRIPTION_OVER_HTTP}]
+                }
+                return self._result_reply(result, media_type, FailureKind.VALIDATION)
+        return prepared
+
+    async def _execute(
+        self,
+        *,
+        scope: Scope,
+        receive: Receive,
+        prepared: PreparedOperation,
+        request: GraphQLRequest,
+        data: Mapping[str, object],
+        media_type: MediaType,
+    ) -> _Reply:
+        engine = self.engine
         context = await engine.context_for(Request(scope, receive), data)
         try:
             result = await engine.execute(prepared, request.variables, context)
         except InternalServerError as error:
-            await _respond(send, 500, engine.encode(error.result), _JSON_CONTENT_TYPE)
-            return
-        await self._send_result(send, result, media_type, FailureKind.VARIABLE_COERCION)
+            return _Reply(500, error.result, (_JSON_CONTENT_TYPE, None))
+        return self._result_reply(result, media_type, FailureKind.VARIABLE_COERCION)
 
-    async def _send_result(
-        self,
-        send: Send,
-        result: FormattedExecutionResult,
-        media_type: MediaType,
-        failure: FailureKind,
-    ) -> None:
+    def _result_reply(
+        self, result: FormattedExecutionResult, media_type: MediaType, failure: FailureKind
+    ) -> _Reply:
         data_present = "data" in result
         status = response_status(
             media_type,
@@ -231,7 +339,7 @@ class GraphQLHTTPHandler:
             failure=None if data_present else failure,
             rules=self.status_rules,
         )
-        await _respond(send, status, self.engine.encode(result), _CONTENT_TYPES[media_type])
+        return _Reply(status, result, (_CONTENT_TYPES[media_type], None))
 
     async def _send_request_error(self, send: Send, error: RequestError) -> None:
         headers = [
@@ -317,9 +425,17 @@ class GraphQLHTTPHandler:
 _SUBSCRIPTION_OVER_HTTP = "Subscriptions are served over WebSocket at this endpoint, not over HTTP"
 
 
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    # One operation's answer: status, body, and (content type, extra headers) for `_respond`.
+    status: int
+    result: FormattedExecutionResult
+    head: tuple[bytes | None, list[tuple[bytes, bytes]] | None]
+
+
 def request_data(request: GraphQLRequest) -> dict[str, object]:
     """The request's parameters as a `context_value` callable receives them."""
-    data: JSONObject = {"query": request.query}
+    data: JSONObject = {} if request.query is None else {"query": request.query}
     if request.operation_name is not None:
         data["operationName"] = request.operation_name
     if request.variables is not None:

@@ -23,6 +23,7 @@ from clew.protocol._types import (
     JSONObject,
     SubscribePayload,
 )
+from clew.server._documents import DocumentRefusal
 from clew.server._errors import INTERNAL_ERROR_MESSAGE
 from clew.server._execution import InternalServerError, PreparationFailure
 from clew.server._subscription import SubscriptionStream
@@ -132,9 +133,12 @@ class Operations:
         engine, emitter, operation_id = self._engine, self._emitter, running.operation_id
         stream: SubscriptionStream | None = None
         try:
-            prepared = engine.prepare(payload["query"], payload.get("operationName"))
-            if isinstance(prepared, PreparationFailure):
-                # Syntax, validation or operation-selection errors: `error` for this id only.
+            prepared = await engine.prepare_request(
+                payload.get("query"), payload.get("operationName"), payload.get("extensions")
+            )
+            if isinstance(prepared, PreparationFailure | DocumentRefusal):
+                # Syntax, validation or operation-selection errors, or a persisted document
+                # that is unknown or refused: `error` for this id only.
                 if self._wanted(running):
                     await emitter.error(operation_id, prepared.errors)
                 return
