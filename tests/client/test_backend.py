@@ -11,13 +11,13 @@ from clew.client import (
     AIOHTTPBackend,
     AIOHTTPClient,
     GraphQLRequest,
-    GraphQLResponse,
     GraphQLResponseError,
     OperationStream,
     SchemaValidationError,
     WebSocketSettings,
 )
 from clew.protocol import JSONObject
+from clew.protocol.http import GraphQLResponse
 
 from .endpoint import SDL, Server
 
@@ -31,16 +31,16 @@ from .endpoint import SDL, Server
             "wss://api.example.com/v1/graphql?tenant=a",
         ),
         ("HTTPS://example.com/", "wss://example.com/"),
-        ("ws://example.com/graphql", "ws://example.com/graphql"),
     ],
 )
 def test_adapt_to_websocket_endpoint(http: str, ws: str) -> None:
     assert AIOHTTPBackend.adapt_to_websocket_endpoint(http) == ws
 
 
-def test_adapt_refuses_other_schemes() -> None:
-    with pytest.raises(ValueError, match="ftp://x"):
-        AIOHTTPBackend.adapt_to_websocket_endpoint("ftp://x")
+@pytest.mark.parametrize("url", ["ws://example.com/graphql", "wss://e.com/", "ftp://x", "relative"])
+def test_adapt_returns_any_other_url_unchanged(url: str) -> None:
+    # qlient's documented behaviour: only http(s) URLs are rewritten.
+    assert AIOHTTPBackend.adapt_to_websocket_endpoint(url) == url
 
 
 def test_ws_endpoint_is_derived_unless_given() -> None:
@@ -48,9 +48,12 @@ def test_ws_endpoint_is_derived_unless_given() -> None:
     assert AIOHTTPBackend("https://h/graphql", "wss://other/ws").ws_endpoint == "wss://other/ws"
 
 
-def test_subscription_ids_are_unique_per_backend() -> None:
+def test_subscription_ids_are_unique_strings_from_a_class_method() -> None:
     backend = AIOHTTPBackend("http://127.0.0.1/graphql")
-    ids = [backend.generate_subscription_id() for _ in range(1000)]
+    other = AIOHTTPBackend("http://127.0.0.1/graphql")
+    ids = [AIOHTTPBackend.generate_subscription_id() for _ in range(500)]
+    ids += [backend.generate_subscription_id() for _ in range(250)]
+    ids += [other.generate_subscription_id() for _ in range(250)]
     assert len(set(ids)) == 1000
     assert all(isinstance(i, str) and i for i in ids)
 
@@ -142,13 +145,13 @@ async def test_subscribe_goes_through_the_one_transport(server: Server) -> None:
         ]
         transport = factory.transport
         assert transport is not None
-        assert transport.session is client.backend.session  # one connection pool
+        assert transport.session is client.backend.client_session  # one connection pool
     assert first == [{"counter": 1}, {"counter": 2}, {"counter": 3}]
     assert second == [{"counter": 1}]
     assert transport.closed  # closing the client closes the transport
     settings = transport.settings
     assert settings.url == AIOHTTPBackend.adapt_to_websocket_endpoint(server.url)
-    assert settings.subprotocols == ("graphql-transport-ws", "graphql-ws")
+    assert settings.subprotocols == ("graphql-ws", "graphql-transport-ws")  # qlient's order
     assert settings.connection_params is params
     assert settings.headers == {"Authorization": "Bearer x"}
     assert settings.options == {"keepalive": 5}

@@ -87,7 +87,7 @@ async def test_timeout_raises_a_timeout_error_naming_the_url(server: Server) -> 
 async def test_user_session_is_borrowed_not_closed(server: Server) -> None:
     async with aiohttp.ClientSession() as session:
         async with AIOHTTPClient(server.url, session=session) as client:
-            assert client.backend.session is session
+            assert client.backend.client_session is session
             await client.execute("{ hello }")
         assert not session.closed
         # Still usable after the client is gone.
@@ -98,9 +98,9 @@ async def test_user_session_is_borrowed_not_closed(server: Server) -> None:
 async def test_own_session_is_pooled_and_closed(server: Server) -> None:
     async with AIOHTTPClient(server.url) as client:
         await client.execute("{ hello }")
-        session = client.backend.session
+        session = client.backend.client_session
         await client.execute("{ hello }")
-        assert client.backend.session is session  # one pool for every request
+        assert client.backend.client_session is session  # one pool for every request
         assert not session.closed
     assert session.closed
 

@@ -121,7 +121,7 @@ async def test_errors_have_their_status_and_reach_the_client(
         assert response.data == ({"hello": "Hello, world!", "fail": None} if partial else None)
         # On the wire (the client hides the status): GraphQL-over-HTTP's status for the case.
         headers = {"Accept": f"{GRAPHQL_RESPONSE_JSON}, application/json;q=0.9"}
-        async with client.backend.session.post(
+        async with client.backend.client_session.post(
             server.http_url, json={"query": query}, headers=headers
         ) as raw:
             assert raw.status == status

@@ -16,12 +16,12 @@ import pytest
 
 from clew.client import (
     AIOHTTPClient,
-    GraphQLResponse,
     GraphQLResponseError,
     OperationStream,
     SubscriptionError,
     WebSocketClosedError,
 )
+from clew.protocol.http import GraphQLResponse
 
 from .peers.capabilities import Feature, Peer, peers_with, support
 from .servers import RunningServer

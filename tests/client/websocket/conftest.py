@@ -435,7 +435,8 @@ async def make_backend(fake: FakeServer) -> AsyncIterator[BackendFactory]:
         ws_options.update(options.pop("websocket_options", None) or {})  # type: ignore[call-overload]
         backend = AIOHTTPBackend(
             fake.url,
-            subscription_protocols=protocols,
+            # The fake selects the first offered subprotocol: the maintained one unless asked.
+            subscription_protocols=protocols or ("graphql-transport-ws", "graphql-ws"),
             websocket_options=ws_options,
             **options,  # type: ignore[arg-type]
         )

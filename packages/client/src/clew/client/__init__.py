@@ -19,12 +19,17 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess tes
         'pip install "clew[client]"'
     ) from error
 
-from clew.protocol.http import GraphQLRequest, GraphQLResponse
-
 from ._builder import BuiltOperation
 from ._fields import Fields
+from ._messages import (
+    GraphQLRequest,
+    GraphQLResponse,
+    GraphQLSubscriptionRequest,
+    ResponseStream,
+)
 from ._proxy import DeferredStream, OperationProxy, QueryField, SubscriptionField
 from ._retry import RetryPolicy
+from ._subscription_call import SubscriptionCall
 from ._types import (
     ConnectionParams,
     HeaderProvider,
@@ -62,6 +67,7 @@ __all__ = [
     "GraphQLRequest",
     "GraphQLResponse",
     "GraphQLResponseError",
+    "GraphQLSubscriptionRequest",
     "HTTPStatusError",
     "HeaderProvider",
     "Headers",
@@ -69,8 +75,10 @@ __all__ = [
     "OperationProxy",
     "OperationStream",
     "QueryField",
+    "ResponseStream",
     "RetryPolicy",
     "SchemaValidationError",
+    "SubscriptionCall",
     "SubscriptionError",
     "SubscriptionField",
     "SubscriptionTransport",

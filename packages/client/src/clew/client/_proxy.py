@@ -10,11 +10,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Generic, TypeVar, cast, final
 
-from clew.protocol.http import GraphQLResponse
-
 from ._builder import BuiltOperation, OperationKind, build_operation, root_type
 from ._fields import FieldsLike
-from ._types import OperationStream
+from ._messages import GraphQLResponse, ResponseStream
 
 if TYPE_CHECKING:
     from .client import AIOHTTPClient
@@ -22,6 +20,17 @@ if TYPE_CHECKING:
 __all__ = ["DeferredStream", "OperationProxy", "QueryField", "SubscriptionField"]
 
 F = TypeVar("F", "QueryField", "SubscriptionField")
+
+
+def _with_selection(
+    selection: FieldsLike | None, arguments: dict[str, object]
+) -> dict[str, object]:
+    """qlient's positional field selection is the same as `_fields=`; both at once is an error."""
+    if selection is None:
+        return arguments
+    if "_fields" in arguments:
+        raise TypeError("Give the field selection once: positionally or as _fields=, not both")
+    return {**arguments, "_fields": selection}
 
 
 def _options(
@@ -78,8 +87,10 @@ class QueryField(_Field):
 
     __slots__ = ()
 
-    async def __call__(self, **arguments: object) -> GraphQLResponse:
-        built, raise_on_errors = await self._build(arguments)
+    async def __call__(
+        self, selection: FieldsLike | None = None, /, **arguments: object
+    ) -> GraphQLResponse:
+        built, raise_on_errors = await self._build(_with_selection(selection, arguments))
         return await self._client.execute(
             built.query,
             built.variables,
@@ -94,8 +105,12 @@ class SubscriptionField(_Field):
 
     __slots__ = ()
 
-    def __call__(self, **arguments: object) -> DeferredStream:
-        async def start() -> OperationStream:
+    def __call__(
+        self, selection: FieldsLike | None = None, /, **arguments: object
+    ) -> DeferredStream:
+        arguments = _with_selection(selection, arguments)
+
+        async def start() -> ResponseStream:
             built, raise_on_errors = await self._build(arguments)
             return self._client.subscribe(
                 built.query,
@@ -116,9 +131,9 @@ class DeferredStream:
 
     __slots__ = ("_closed", "_start", "_stream")
 
-    def __init__(self, start: Callable[[], Awaitable[OperationStream]]) -> None:
+    def __init__(self, start: Callable[[], Awaitable[ResponseStream]]) -> None:
         self._start = start
-        self._stream: OperationStream | None = None
+        self._stream: ResponseStream | None = None
         self._closed = False
 
     def __aiter__(self) -> AsyncIterator[GraphQLResponse]:

@@ -22,8 +22,7 @@ from graphql import (
     validate,
 )
 
-from clew.protocol.http import GraphQLRequest, GraphQLResponse
-
+from ._messages import GraphQLRequest, GraphQLResponse
 from .errors import GraphQLResponseError, SchemaValidationError
 
 __all__ = ["SchemaCache", "SchemaSource", "load_schema", "validate_operation"]

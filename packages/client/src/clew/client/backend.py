@@ -8,30 +8,33 @@ aiohttp's failures into the client's exceptions.
 from __future__ import annotations
 
 import importlib
-import itertools
 import json
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack, aclosing
-from dataclasses import fields
-from typing import Final, cast
+from dataclasses import fields, replace
+from types import TracebackType
+from typing import Final, TypeAlias, cast, final
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
 from clew.protocol import FormattedError, JSONObject, Subprotocol
+from clew.protocol.http import GraphQLRequest as WireRequest
+from clew.protocol.http import GraphQLResponse as ResponseBody
 from clew.protocol.http import (
-    GraphQLRequest,
-    GraphQLResponse,
     MediaType,
+    RequestError,
     ResponseFormatError,
     is_graphql_response,
     parse_media_type,
 )
 
+from ._messages import GraphQLRequest, GraphQLResponse, GraphQLSubscriptionRequest
+from ._subscription_call import SubscriptionCall
 from ._types import (
     ConnectionParams,
     Headers,
-    OperationStream,
     SubscriptionTransport,
     WebSocketManagerFactory,
     WebSocketSettings,
@@ -48,7 +51,10 @@ from .errors import (
     TransportTimeoutError,
 )
 
-__all__ = ["DEFAULT_TIMEOUT", "AIOHTTPBackend"]
+__all__ = ["DEFAULT_SUBPROTOCOLS", "DEFAULT_TIMEOUT", "AIOHTTPBackend", "Request"]
+
+#: What the backend sends: the client's request (qlient's shape) or the protocol's.
+Request: TypeAlias = GraphQLRequest | WireRequest
 
 #: The spec's recommended Accept header: the GraphQL response type first, legacy JSON second.
 ACCEPT: Final = f"{MediaType.GRAPHQL_RESPONSE_JSON}, {MediaType.JSON};q=0.9"
@@ -56,12 +62,46 @@ ACCEPT: Final = f"{MediaType.GRAPHQL_RESPONSE_JSON}, {MediaType.JSON};q=0.9"
 #: Used for the backend's own session when no timeout is given: generous, but never forever.
 DEFAULT_TIMEOUT: Final = aiohttp.ClientTimeout(total=60, sock_connect=10)
 
-#: Offered on the WebSocket handshake when the caller does not choose: both, maintained first.
-DEFAULT_SUBPROTOCOLS: Final = (Subprotocol.GRAPHQL_TRANSPORT_WS.value, Subprotocol.GRAPHQL_WS.value)
+#: Offered on the WebSocket handshake when the caller does not choose: both, in qlient's order.
+DEFAULT_SUBPROTOCOLS: Final = (Subprotocol.GRAPHQL_WS.value, Subprotocol.GRAPHQL_TRANSPORT_WS.value)
 
 
 def _compact_json(value: object) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+@final
+class _SessionContext:
+    """qlient's ``async with backend.session``: a borrowed session untouched, else a temporary one.
+
+    The temporary session is this context's own and closes on exit; a borrowed one is never
+    closed, since its owner may still be using it.
+    """
+
+    __slots__ = ("_borrowed", "_temporary", "_timeout")
+
+    def __init__(
+        self, borrowed: aiohttp.ClientSession | None, timeout: aiohttp.ClientTimeout
+    ) -> None:
+        self._borrowed = borrowed
+        self._timeout = timeout
+        self._temporary: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        if self._borrowed is not None:
+            return self._borrowed
+        self._temporary = aiohttp.ClientSession(timeout=self._timeout)
+        return self._temporary
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        temporary, self._temporary = self._temporary, None
+        if temporary is not None:
+            await temporary.close()
 
 
 def _default_websocket_factory() -> WebSocketManagerFactory:
@@ -113,57 +153,116 @@ class AIOHTTPBackend:
         self._owns_session = session is None
         self._websocket_factory = websocket_factory
         self._transport: SubscriptionTransport | None = None
+        #: Sockets of subscriptions that asked for their own `connection_init` or id.
+        self._dedicated: set[SubscriptionTransport] = set()
         self._json_serialize = json_serialize
-        self._ids = itertools.count(1)
 
     # -- the seed API ---------------------------------------------------------------------
 
     @staticmethod
     def adapt_to_websocket_endpoint(endpoint: str) -> str:
-        """The WebSocket URL for an HTTP endpoint: http→ws, https→wss, path and query kept."""
+        """The WebSocket URL for an HTTP endpoint: http→ws, https→wss; any other URL unchanged."""
         parts = urlsplit(endpoint)
-        scheme = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}.get(parts.scheme.lower())
+        scheme = {"http": "ws", "https": "wss"}.get(parts.scheme.lower())
         if scheme is None:
-            raise ValueError(f"Cannot derive a WebSocket URL from {endpoint!r}: use http(s)://")
+            return endpoint
         return urlunsplit(parts._replace(scheme=scheme))
 
-    def generate_subscription_id(self) -> str:
-        """A new operation id, unique among this backend's operations (a counter, as graphql-ws)."""
-        return str(next(self._ids))
+    @classmethod
+    def generate_subscription_id(cls) -> str:
+        """A new operation id, unique across backends and processes (random, as qlient's)."""
+        return f"clew:{cls.__name__}:{uuid.uuid4().hex}"
 
-    def make_payload(self, request: GraphQLRequest) -> JSONObject:
-        """The JSON body for `request`, with only the parameters that are present."""
-        return request.to_json_body()
+    @staticmethod
+    def make_payload(request: Request) -> JSONObject:
+        """The operation's JSON payload, with only the parameters that are present.
 
-    async def execute_query(self, request: GraphQLRequest) -> GraphQLResponse:
+        Every transport sends what this returns: the HTTP body (and GET parameters, multipart
+        `operations`) and the WebSocket `subscribe`/`start` payload, so an override applies to all.
+        """
+        payload: JSONObject = {"query": request.query}
+        if request.operation_name is not None:
+            payload["operationName"] = request.operation_name
+        if request.variables is not None:
+            payload["variables"] = request.variables
+        if request.extensions is not None:
+            payload["extensions"] = request.extensions
+        return payload
+
+    def _wire(self, request: Request) -> tuple[JSONObject, WireRequest]:
+        """`make_payload`'s payload, and the spec's four parameters read back from it."""
+        payload = self.make_payload(request)
+        try:
+            return payload, WireRequest.from_mapping(payload)
+        except RequestError as exc:
+            raise TypeError(
+                f"{type(self).__name__}.make_payload returned an invalid payload: {exc.message}"
+            ) from None
+
+    async def execute_query(self, request: Request) -> GraphQLResponse:
         """Run a query: POST (or GET with `use_get_for_queries`), or over the WebSocket if asked.
 
         Either way a query the server refuses (it does not parse or validate) comes back as a
         response with `errors` and no data; over the WebSocket that is the `error` message.
         """
+        payload, wire = self._wire(request)
         if self.use_websocket_for_queries:
-            return await self._single_over_websocket(request)
-        if self.use_get_for_queries and not contains_files(request.variables):
-            return await self._get(request)
-        return await self._post(request)
+            return GraphQLResponse(request, await self._single_over_websocket(wire))
+        if self.use_get_for_queries and not contains_files(wire.variables):
+            return GraphQLResponse(request, await self._get(wire))
+        return GraphQLResponse(request, await self._post(payload, wire))
 
-    async def execute_mutation(self, request: GraphQLRequest) -> GraphQLResponse:
+    async def execute_mutation(self, request: Request) -> GraphQLResponse:
         """Run a mutation: always POST (the spec forbids mutations over GET), or the WebSocket."""
+        payload, wire = self._wire(request)
         if self.use_websocket_for_queries:
-            return await self._single_over_websocket(request)
-        return await self._post(request)
+            return GraphQLResponse(request, await self._single_over_websocket(wire))
+        return GraphQLResponse(request, await self._post(payload, wire))
 
-    def execute_subscription(self, request: GraphQLRequest) -> OperationStream:
-        """Start `request` on the shared WebSocket and iterate over its results.
+    def execute_subscription(self, request: Request) -> SubscriptionCall:
+        """Start `request` over the WebSocket: ``await`` it for a response that iterates the events.
 
-        Call `aclose()` on the result (or use `contextlib.aclosing`) to stop it at once.
+        The result can also be iterated directly. Call `aclose()` on either (or use
+        `contextlib.aclosing`) to stop the operation at once. A `GraphQLSubscriptionRequest`
+        with `options` or a `subscription_id` runs on a socket of its own, closed at its end;
+        the response's `request` then carries the id used.
         """
-        return self.websocket().subscribe(request)
+        _, wire = self._wire(request)
+        if isinstance(request, GraphQLSubscriptionRequest) and (
+            request.options is not None or request.subscription_id is not None
+        ):
+            subscription_id = request.subscription_id or self.generate_subscription_id()
+            request = replace(request, subscription_id=subscription_id)
+            transport = self._new_transport(
+                connection_params=self.connection_params
+                if request.options is None
+                else request.options,
+                id_factory=lambda: subscription_id,
+            )
+            self._dedicated.add(transport)
+
+            async def close_dedicated() -> None:
+                self._dedicated.discard(transport)
+                await transport.close()
+
+            return SubscriptionCall(request, transport.subscribe(wire), close_dedicated)
+        return SubscriptionCall(request, self.websocket().subscribe(wire))
 
     # -- lifecycle --------------------------------------------------------------------------
 
     @property
-    def session(self) -> aiohttp.ClientSession:
+    def session(self) -> _SessionContext:
+        """qlient's session context: ``async with backend.session as session:``.
+
+        It yields the borrowed session untouched, or else a temporary session closed on exit.
+        The session the backend itself sends through is `client_session`.
+        """
+        return _SessionContext(
+            None if self._owns_session else self._session, self._timeout or DEFAULT_TIMEOUT
+        )
+
+    @property
+    def client_session(self) -> aiohttp.ClientSession:
         """The session every request goes through; created on first use if none was given."""
         if self._session is None or (self._owns_session and self._session.closed):
             self._session = aiohttp.ClientSession(timeout=self._timeout or DEFAULT_TIMEOUT)
@@ -172,24 +271,33 @@ class AIOHTTPBackend:
     def websocket(self) -> SubscriptionTransport:
         """The shared WebSocket transport, created (not yet connected) on first use."""
         if self._transport is None:
-            factory = self._websocket_factory or _default_websocket_factory()
-            settings = WebSocketSettings(
-                url=self.ws_endpoint,
-                subprotocols=self.subscription_protocols,
-                headers=self.headers,
-                connection_params=self.connection_params,
-                id_factory=self.generate_subscription_id,
-                options=self.websocket_options,
+            self._transport = self._new_transport(
+                connection_params=self.connection_params, id_factory=self.generate_subscription_id
             )
-            self._transport = factory(self.session, settings)
         return self._transport
 
+    def _new_transport(
+        self, *, connection_params: ConnectionParams | None, id_factory: Callable[[], str]
+    ) -> SubscriptionTransport:
+        factory = self._websocket_factory or _default_websocket_factory()
+        settings = WebSocketSettings(
+            url=self.ws_endpoint,
+            subprotocols=self.subscription_protocols,
+            headers=self.headers,
+            connection_params=connection_params,
+            id_factory=id_factory,
+            options=self.websocket_options,
+        )
+        return factory(self.client_session, settings)
+
     async def close(self) -> None:
-        """Close the WebSocket transport and the session if the backend created it."""
+        """Close the WebSocket transports and the session if the backend created it."""
         transport, self._transport = self._transport, None
+        dedicated, self._dedicated = self._dedicated, set()
         try:
-            if transport is not None:
-                await transport.close()
+            for each in (transport, *dedicated):
+                if each is not None:
+                    await each.close()
         finally:
             session = self._session
             if self._owns_session and session is not None:
@@ -198,7 +306,7 @@ class AIOHTTPBackend:
 
     # -- HTTP -------------------------------------------------------------------------------
 
-    async def _single_over_websocket(self, request: GraphQLRequest) -> GraphQLResponse:
+    async def _single_over_websocket(self, request: WireRequest) -> ResponseBody:
         # The caller knows it is a query or mutation: the transport need not parse the document
         # to learn that it must never re-send it after a drop.
         stream = self.websocket().subscribe(request, single_result=True)
@@ -212,15 +320,15 @@ class AIOHTTPBackend:
             errors: list[FormattedError] = list(exc.errors) or [
                 {"message": "The server ended the operation with an error"}
             ]
-            return GraphQLResponse(data=None, errors=errors, data_present=False)
+            return ResponseBody(data=None, errors=errors, data_present=False)
         raise TransportError(f"{self.ws_endpoint} completed the operation without a result")
 
-    async def _get(self, request: GraphQLRequest) -> GraphQLResponse:
+    async def _get(self, request: WireRequest) -> ResponseBody:
         headers = {"Accept": ACCEPT}
         headers.update(await resolve_headers(self.headers))
         return await self._send("GET", headers, params=request.to_query_params())
 
-    async def _post(self, request: GraphQLRequest) -> GraphQLResponse:
+    async def _post(self, payload: JSONObject, request: WireRequest) -> ResponseBody:
         headers = {"Accept": ACCEPT}
         if contains_files(request.variables):
             headers[PREFLIGHT_HEADER] = "1"
@@ -230,7 +338,7 @@ class AIOHTTPBackend:
                 return await self._send("POST", headers, data=form)
         headers["Content-Type"] = f"{MediaType.JSON}; charset=utf-8"
         headers.update(await resolve_headers(self.headers))
-        body = self._json_serialize(self.make_payload(request))
+        body = self._json_serialize(payload)
         return await self._send("POST", headers, data=body.encode("utf-8"))
 
     async def _send(
@@ -240,10 +348,10 @@ class AIOHTTPBackend:
         *,
         params: Mapping[str, str] | None = None,
         data: bytes | aiohttp.FormData | None = None,
-    ) -> GraphQLResponse:
+    ) -> ResponseBody:
         url = self.endpoint
         try:
-            async with self.session.request(
+            async with self.client_session.request(
                 method, url, headers=headers, params=params, data=data, timeout=self._timeout
             ) as response:
                 body = await response.read()
@@ -265,7 +373,7 @@ _REQUEST_ERROR_STATUSES = frozenset({400, 422})
 
 def _read_response(
     url: str, status: int, content_type: str | None, body: bytes, headers: Mapping[str, str]
-) -> GraphQLResponse:
+) -> ResponseBody:
     """Decide whether an answer is a GraphQL response (spec, "Processing the response").
 
     `application/graphql-response+json` is a GraphQL response at any status; other 2xx bodies
@@ -279,7 +387,7 @@ def _read_response(
     if not (success or is_graphql_response(status, content_type)):
         if status in _REQUEST_ERROR_STATUSES and _is_json(content_type):
             try:
-                response = GraphQLResponse.from_json(body)
+                response = ResponseBody.from_json(body)
             except ResponseFormatError:
                 pass  # not a GraphQL response: the status error below
             else:
@@ -287,7 +395,7 @@ def _read_response(
                     return response
         raise HTTPStatusError(url, status, text, headers)
     try:
-        return GraphQLResponse.from_json(body)
+        return ResponseBody.from_json(body)
     except ResponseFormatError as exc:
         raise InvalidResponseError(url, status, text, headers, str(exc)) from None
 

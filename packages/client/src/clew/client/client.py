@@ -17,12 +17,12 @@ from graphql import GraphQLSchema, OperationType, get_operation_ast, parse
 from graphql.error import GraphQLSyntaxError
 
 from clew.protocol import JSONObject
-from clew.protocol.http import GraphQLRequest, GraphQLResponse
 
 from ._builder import OperationKind
+from ._messages import GraphQLRequest, GraphQLResponse, ResponseStream
 from ._proxy import OperationProxy, QueryField, SubscriptionField
 from ._schema import SchemaCache, SchemaSource, validate_operation
-from ._types import ConnectionParams, Headers, OperationStream, WebSocketManagerFactory
+from ._types import ConnectionParams, Headers, WebSocketManagerFactory
 from ._ws_dialects import WebSocketOptions
 from .backend import AIOHTTPBackend
 from .errors import GraphQLResponseError
@@ -79,7 +79,7 @@ class _CheckedStream:
 
     __slots__ = ("_stream",)
 
-    def __init__(self, stream: OperationStream) -> None:
+    def __init__(self, stream: ResponseStream) -> None:
         self._stream = stream
 
     def __aiter__(self) -> AsyncIterator[GraphQLResponse]:
@@ -189,7 +189,7 @@ class AIOHTTPClient:
         *,
         extensions: JSONObject | None = None,
         raise_on_errors: bool = False,
-    ) -> OperationStream:
+    ) -> ResponseStream:
         """Stream the results of a subscription over the client's shared WebSocket.
 
         Use ``async for``; `aclose()` (or `contextlib.aclosing`) stops the operation at once.
@@ -222,8 +222,8 @@ def _request(
 ) -> GraphQLRequest:
     # Variables may hold files until the backend takes them out for a multipart body.
     return GraphQLRequest(
-        query=query,
-        operation_name=operation_name,
-        variables=None if variables is None else cast(JSONObject, dict(variables)),
+        query,
+        None if variables is None else cast(JSONObject, dict(variables)),
+        operation_name,
         extensions=extensions,
     )
