@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PEERS := tests/integration/peers
 NODE_STAMP := $(PEERS)/node_modules/.installed
+# The explorer's scripts, fetched once from the npm registry (hash-checked) so the demo and the
+# browser test need no CDN.
+EXPLORER_ASSETS := .cache/explorer-assets
+EXPLORER_STAMP := $(EXPLORER_ASSETS)/.complete
 
 .PHONY: install run test lint format bench clean
 
@@ -19,12 +23,19 @@ $(NODE_STAMP): $(PEERS)/package.json $(PEERS)/package-lock.json
 	cd $(PEERS) && npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
+$(EXPLORER_STAMP): $(STAMP) packages/server/src/clew/server/_bundles.py
+	$(BIN)/clew explorer-assets $(EXPLORER_ASSETS) >/dev/null
+	touch $(EXPLORER_STAMP)
+
 install: $(STAMP)
 
-run: $(STAMP)
-	$(BIN)/clew serve clew.server.demo:app --host 127.0.0.1 --port 8000
+run: $(STAMP) $(EXPLORER_STAMP)
+	CLEW_EXPLORER_ASSETS=$(EXPLORER_ASSETS) $(BIN)/clew serve clew.server.demo:app --host 127.0.0.1 --port 8000
 
-test: $(STAMP) $(NODE_STAMP)
+test: $(STAMP) $(NODE_STAMP) $(EXPLORER_STAMP)
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+		{ echo "the browser test needs Debian's chromium package: apt-get install chromium"; exit 1; }
 	$(BIN)/python -m pytest --cov=clew.protocol --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=100
 
 bench: $(STAMP)
@@ -41,4 +52,4 @@ format: $(STAMP)
 	$(BIN)/ruff format packages tests benchmarks
 
 clean:
-	rm -rf $(VENV) $(PEERS)/node_modules build dist .coverage .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(PEERS)/node_modules .cache build dist .coverage .mypy_cache .ruff_cache

@@ -76,7 +76,15 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def probe(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], dict[str, str]]:
+def venvs() -> dict[str, Path]:
+    """The venv made for each extra ("" for none), filled by `probe`."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def probe(
+    wheel: Path, tmp_path_factory: pytest.TempPathFactory, venvs: dict[str, Path]
+) -> Callable[[str], dict[str, str]]:
     """Install the wheel with `extra` into a fresh venv and report which modules import."""
     reports: dict[str, dict[str, str]] = {}
 
@@ -90,6 +98,7 @@ def probe(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[[st
             pip = [sys.executable, "-m", "pip", "--python", python]
             run(*pip, "install", "-q", "--disable-pip-version-check", requirement, cwd=home)
             reports[extra] = json.loads(run(python, "-c", PROBE, *MODULES, cwd=home))
+            venvs[extra] = venv
         return reports[extra]
 
     return install_and_probe
@@ -158,3 +167,63 @@ def test_wheel_is_a_namespace_package_with_type_information(wheel: Path) -> None
     # Every dependency belongs to an extra: a bare install pulls in nothing.
     assert requirements
     assert all("extra ==" in requirement for requirement in requirements), requirements
+    # The explorer's own start-up script and stylesheet ship with the server package.
+    assert {"clew/server/explorer.js", "clew/server/explorer.css"} <= names
+    # The console script is the dispatcher, importable with no extra at all.
+    (entry_points,) = [name for name in names if name.endswith(".dist-info/entry_points.txt")]
+    with zipfile.ZipFile(wheel) as archive:
+        assert "clew = clew.cli:main" in archive.read(entry_points).decode()
+    otel = [r for r in requirements if r.replace("'", '"').endswith('extra == "otel"')]
+    assert [r.split(";")[0].split(">")[0].strip() for r in otel] == ["opentelemetry-api"]
+
+
+@pytest.fixture(scope="session")
+def clew_script(
+    probe: Callable[[str], dict[str, str]], venvs: dict[str, Path]
+) -> Callable[..., tuple[int, str]]:
+    """Run the `clew` console script of the venv that has `extra` installed."""
+
+    def run_script(extra: str, *args: str) -> tuple[int, str]:
+        probe(extra)  # installs the venv
+        script = venvs[extra] / "bin" / "clew"
+        completed = subprocess.run(
+            [str(script), *args],
+            capture_output=True,
+            text=True,
+            env=clean_env(),
+            timeout=60,
+            check=False,
+        )
+        return completed.returncode, completed.stdout + completed.stderr
+
+    return run_script
+
+
+@pytest.mark.parametrize(
+    ("extra", "works", "refused"),
+    [
+        ("server", ["serve", "explorer-assets"], ["query", "subscribe", "schema"]),
+        ("client", ["query", "subscribe", "schema"], ["serve", "explorer-assets"]),
+        ("", [], ["serve", "query"]),
+    ],
+)
+def test_the_console_script_runs_what_the_installed_extra_allows(
+    clew_script: Callable[..., tuple[int, str]],
+    extra: str,
+    works: list[str],
+    refused: list[str],
+) -> None:
+    status, output = clew_script(extra, "--help")
+    assert status == 0
+    assert "serve" in output
+    assert "query" in output
+    for command in works:
+        status, output = clew_script(extra, command, "--help")
+        assert (status, "usage: clew") == (0, output[:11]), output
+    for command in refused:
+        status, output = clew_script(extra, command, "--help")
+        wanted = "client" if command in {"query", "subscribe", "schema"} else "server"
+        assert status == 1, output
+        assert f"needs the {wanted!r} extra" in output, output
+        assert f'pip install "clew[{wanted}]"' in output, output
+        assert "Traceback" not in output

@@ -210,7 +210,9 @@ def test_a_browser_gets_the_explorer(client: TestClient) -> None:
 
 def test_the_explorer_uses_the_configured_asset_base_url() -> None:
     client = client_for(explorer=Explorer(asset_base_url="https://assets.example/npm/"))
-    assert "https://assets.example/npm/graphiql@" in client.get("/", headers=BROWSER).text
+    page = client.get("/", headers=BROWSER)
+    assert "https://assets.example/npm/graphiql@" in page.text
+    assert "script-src 'self' https://assets.example;" in page.headers["content-security-policy"]
 
 
 @pytest.mark.parametrize("options", [{"explorer": False}, {"introspection": False}])

@@ -1,4 +1,5 @@
-"""`clew serve module:attr`: serve a GraphQL app, any ASGI app or a bare schema with uvicorn."""
+"""The server's commands: `clew serve module:attr` (a GraphQL app, any ASGI app or a bare schema,
+with uvicorn) and `clew explorer-assets DEST` (the explorer's scripts, for use with no CDN)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 import uvicorn
 from graphql import GraphQLSchema
 
+from ._explorer_assets import DEFAULT_REGISTRY, AssetDownloadError, download_explorer_assets
 from .app import GraphQL
 
 __all__ = ["load_app", "main"]
@@ -111,12 +113,38 @@ def _parser() -> argparse.ArgumentParser:
         choices=["critical", "error", "warning", "info", "debug", "trace"],
         help="uvicorn's log level (default: %(default)s)",
     )
+    assets = commands.add_parser(
+        "explorer-assets",
+        help="download the explorer's scripts so it runs with no CDN",
+        description=(
+            "Fetch the explorer's pinned npm packages (GraphiQL, React, graphql-ws), check "
+            "them against their pinned integrity hashes, and unpack the files the page needs "
+            "into DEST. Serve them with GraphQL(..., explorer=Explorer(asset_dir=DEST))."
+        ),
+    )
+    assets.add_argument("dest", metavar="DEST", help="the folder to fill")
+    assets.add_argument(
+        "--registry", default=DEFAULT_REGISTRY, help="the npm registry (default: %(default)s)"
+    )
     return parser
+
+
+def _explorer_assets(dest: str, registry: str) -> int:
+    try:
+        written = download_explorer_assets(dest, registry=registry)
+    except AssetDownloadError as error:
+        print(f"clew explorer-assets: {error}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(path)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `clew` console script."""
     args = _parser().parse_args(argv)
+    if args.command == "explorer-assets":
+        return _explorer_assets(args.dest, args.registry)
     # Like uvicorn, import apps from the working directory.
     if "" not in sys.path and os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())

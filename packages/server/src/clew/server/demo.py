@@ -1,12 +1,16 @@
 """A small chat served with the explorer: queries, mutations, a live subscription and uploads.
 
-`make run` serves `clew.server.demo:app`. Everything the app remembers (messages, the pub/sub
-that feeds the subscription) is built by `create_app` and lives on that one app.
+`make run` serves `clew.server.demo:app`, with the explorer's scripts served by the app from the
+folder named by ``CLEW_EXPLORER_ASSETS`` (which `make run` fills once with
+`clew explorer-assets`), so the page needs no CDN; without it they load from the CDN.
+Everything the app remembers (messages, the pub/sub that feeds the subscription) is built by
+`create_app` and lives on that one app.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,7 +23,10 @@ from starlette.datastructures import UploadFile
 from .app import GraphQL
 from .explorer import Explorer
 
-__all__ = ["SDL", "ChatRoom", "PubSub", "app", "create_app"]
+__all__ = ["ASSETS_ENV", "SDL", "ChatRoom", "PubSub", "app", "create_app"]
+
+#: The environment variable naming a folder filled by `clew explorer-assets`.
+ASSETS_ENV = "CLEW_EXPLORER_ASSETS"
 
 SDL = """
 scalar Upload
@@ -160,8 +167,10 @@ class ChatRoom:
         return sorted(self._rooms)
 
 
-def create_app(*, debug: bool = False) -> GraphQL:
-    """A fresh demo app with its own chat state."""
+def create_app(*, debug: bool = False, asset_dir: str | None = None) -> GraphQL:
+    """A fresh demo app with its own chat state; explorer scripts from `asset_dir` if given,
+    else from the folder named by ``CLEW_EXPLORER_ASSETS``, else from the CDN."""
+    asset_dir = asset_dir or os.environ.get(ASSETS_ENV) or None
     chat = ChatRoom()
 
     def messages(_root: object, _info: object, room: str, last: int) -> list[Message]:
@@ -195,7 +204,9 @@ def create_app(*, debug: bool = False) -> GraphQL:
             "Subscription": {"messagePosted": message_posted},
         },
         debug=debug,
-        explorer=Explorer(title="clew chat demo", default_query=_WELCOME_QUERY),
+        explorer=Explorer(
+            title="clew chat demo", default_query=_WELCOME_QUERY, asset_dir=asset_dir
+        ),
     )
     app.state.chat = chat
     return app

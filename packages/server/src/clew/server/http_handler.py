@@ -41,7 +41,7 @@ from clew.protocol.http import (
 from ._documents import DocumentRefusal
 from ._execution import Engine, InternalServerError, PreparationFailure, PreparedOperation
 from ._types import Receive, Scope, Send
-from .explorer import Explorer
+from .explorer import ASSET_PARAMETER, Explorer, ExplorerFile
 
 __all__ = ["PREFLIGHT_HEADERS", "GraphQLHTTPHandler"]
 
@@ -87,6 +87,8 @@ class GraphQLHTTPHandler:
         self.status_rules = status_rules if status_rules is not None else StatusRules()
         self._engine: Engine | None = None
         self._explorer_page: bytes | None = None
+        self._explorer_headers: list[tuple[bytes, bytes]] = []
+        self._explorer_files: dict[str, ExplorerFile] = {}
         self._methods = "GET, POST, OPTIONS" if allow_get else "POST, OPTIONS"
         self._post_types = _POST_TYPES if multipart_uploads else (MediaType.JSON,)
         self._accept_cache: dict[str | None, MediaType | None] = {}
@@ -95,7 +97,15 @@ class GraphQLHTTPHandler:
     def configure(self, engine: Engine, explorer: Explorer | None) -> None:
         """Attach the app's engine, and its explorer (None when off or introspection is off)."""
         self._engine = engine
-        self._explorer_page = explorer.render().encode() if explorer is not None else None
+        if explorer is None:
+            self._explorer_page, self._explorer_headers, self._explorer_files = None, [], {}
+            return
+        self._explorer_files = explorer.files()
+        self._explorer_page = explorer.render().encode()
+        self._explorer_headers = [
+            (b"content-security-policy", explorer.content_security_policy().encode()),
+            (b"x-content-type-options", b"nosniff"),
+        ]
 
     @property
     def engine(self) -> Engine:
@@ -189,9 +199,22 @@ class GraphQLHTTPHandler:
                 accept = value.decode("latin-1")
                 break
         params = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+        if self._explorer_files and ASSET_PARAMETER in params:
+            name = params[ASSET_PARAMETER]
+            explorer_file = self._explorer_files.get(name)
+            if explorer_file is None:
+                raise RequestError(404, f"The explorer has no file named {name!r}")
+            await _respond(send, 200, explorer_file.body, None, explorer_file.headers)
+            return
         if accepts_html(accept):
             if self._explorer_page is not None:
-                await _respond(send, 200, self._explorer_page, b"text/html; charset=utf-8")
+                await _respond(
+                    send,
+                    200,
+                    self._explorer_page,
+                    b"text/html; charset=utf-8",
+                    self._explorer_headers,
+                )
                 return
             if "query" not in params:
                 raise RequestError(
