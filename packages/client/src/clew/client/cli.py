@@ -21,8 +21,8 @@ from typing import Final, TextIO
 from graphql import print_schema
 
 from clew.protocol import JSONObject
-from clew.protocol.http import GraphQLResponse
 
+from ._messages import GraphQLResponse
 from .client import AIOHTTPClient
 from .errors import (
     GraphQLResponseError,
