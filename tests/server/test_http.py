@@ -9,18 +9,24 @@ import pytest
 from starlette.testclient import TestClient
 
 from clew.protocol.http import StatusRules
-from clew.server import GraphQLHTTPHandler, Limits
+from clew.server import GraphQL, GraphQLHTTPHandler, Limits
 from clew.server.explorer import Explorer
 
-from .helpers import make_app
+from .helpers import make_app, money_schema
 
 GQL = "application/graphql-response+json; charset=utf-8"
 JSON = "application/json; charset=utf-8"
 PREFLIGHT = {"GraphQL-Require-Preflight": "1"}
 
 
+#: What a GraphQL-over-HTTP client sends (the spec's recommended Accept header).
+RECOMMENDED_ACCEPT = "application/graphql-response+json, application/json;q=0.9"
+
+
 def client_for(**options: object) -> TestClient:
-    return TestClient(make_app(**options))
+    client = TestClient(make_app(**options))
+    client.headers["accept"] = RECOMMENDED_ACCEPT
+    return client
 
 
 @pytest.fixture
@@ -31,10 +37,30 @@ def client() -> TestClient:
 # -- POST and media types --------------------------------------------------------------------
 
 
-def test_post_answers_graphql_response_json_by_default(client: TestClient) -> None:
+def test_post_answers_graphql_response_json_when_asked(client: TestClient) -> None:
     response = client.post("/", json={"query": "{ hello }"})
     assert (response.status_code, response.headers["content-type"]) == (200, GQL)
     assert response.json() == {"data": {"hello": "Hello world"}}
+
+
+@pytest.mark.parametrize("accept", ["*/*", None])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_any_or_no_accept_gets_application_json(
+    client: TestClient, accept: str | None, method: str
+) -> None:
+    # The spec: a server SHOULD answer application/json to `*/*` and to a missing Accept.
+    headers = {"accept": accept} if accept is not None else {}
+    if method == "POST":
+        request = client.build_request(method, "/", json={"query": "{ hello( }"}, headers=headers)
+    else:
+        request = client.build_request(method, "/", params={"query": "{ hello( }"}, headers=headers)
+    if accept is None:
+        del request.headers["accept"]
+    response = client.send(request)
+    assert response.headers["content-type"] == JSON
+    # application/json keeps its own status semantics: a request error is still a 200.
+    assert response.status_code == 200
+    assert "Syntax Error" in response.json()["errors"][0]["message"]
 
 
 def test_post_answers_application_json_to_legacy_clients(client: TestClient) -> None:
@@ -363,3 +389,20 @@ async def test_a_streamed_body_is_cut_off_at_the_limit() -> None:
     await app(scope, receive, send)
     assert sent[0]["status"] == 413
     assert len(received) == 2  # the megabyte chunk was never asked for
+
+
+# -- failures past the resolvers -------------------------------------------------------------
+
+
+def test_a_result_json_cannot_carry_is_a_logged_500_with_a_json_body(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = GraphQL(money_schema())
+    client = TestClient(app, raise_server_exceptions=False)
+    with caplog.at_level("ERROR", logger=app.engine.logger.name):
+        response = client.post("/", json={"query": "{ price }"})
+    assert (response.status_code, response.headers["content-type"]) == (500, JSON)
+    assert response.json() == {"errors": [{"message": "Internal server error"}]}
+    failure = next(r for r in caplog.records if r.message == "The GraphQL HTTP request failed")
+    assert failure.exc_info is not None
+    assert "Decimal" in str(failure.exc_info[1])

@@ -120,10 +120,13 @@ def test_malformed_content_type_is_400() -> None:
         ("application/json;q=0.1, application/graphql-response+json;q=0.2", GRAPHQL),
         # Equal q: the range listed first wins.
         ("application/json, application/graphql-response+json", JSON),
-        # Wildcards: the server's preference.
-        ("*/*", GRAPHQL),
-        ("application/*", GRAPHQL),
-        ("text/html, */*;q=0.8", GRAPHQL),
+        # Wildcards alone: application/json, as the spec says a server SHOULD answer.
+        ("*/*", JSON),
+        ("application/*", JSON),
+        ("text/html, */*;q=0.8", JSON),
+        # A type named exactly beats the wildcard's default.
+        ("*/*, application/graphql-response+json", GRAPHQL),
+        ("application/graphql-response+json, */*", GRAPHQL),
         # A more specific range overrides a wildcard.
         ("*/*, application/graphql-response+json;q=0", JSON),
         ("application/*;q=0.3, application/json;q=0.9", JSON),
@@ -158,9 +161,14 @@ def test_nothing_acceptable_returns_none_for_406(accept: str) -> None:
 
 
 @pytest.mark.parametrize("accept", [None, "", "  "])
-def test_missing_accept_means_graphql_response_json(accept: str | None) -> None:
-    assert negotiate_response_media_type(accept) is GRAPHQL
-    assert negotiate_response_media_type(accept, default=JSON) is JSON
+def test_missing_accept_means_application_json(accept: str | None) -> None:
+    assert negotiate_response_media_type(accept) is JSON
+    assert negotiate_response_media_type(accept, default=GRAPHQL) is GRAPHQL
+
+
+def test_a_wildcard_tie_goes_to_the_default() -> None:
+    assert negotiate_response_media_type("*/*", default=GRAPHQL) is GRAPHQL
+    assert negotiate_response_media_type("*/*, application/json", default=GRAPHQL) is JSON
 
 
 def test_supported_types_limit_the_choice() -> None:

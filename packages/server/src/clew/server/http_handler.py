@@ -39,6 +39,7 @@ from clew.protocol.http import (
 )
 
 from ._documents import DocumentRefusal
+from ._errors import INTERNAL_ERROR_MESSAGE, request_error
 from ._execution import Engine, InternalServerError, PreparationFailure, PreparedOperation
 from ._types import Receive, Scope, Send
 from .explorer import ASSET_PARAMETER, Explorer, ExplorerFile
@@ -130,6 +131,14 @@ class GraphQLHTTPHandler:
             await self._send_request_error(send, error)
         except ClientDisconnect:
             return
+        except _ResponseFailed as failure:
+            # The response had started: nothing more may be said; the write's own error goes on.
+            raise failure.sent_error from None
+        except Exception:
+            # A bug or an outage past the resolvers (a result JSON cannot carry, a failing
+            # context builder): logged with its traceback, answered with a masked JSON 500.
+            self.engine.logger.exception("The GraphQL HTTP request failed")
+            await _respond(send, 500, _INTERNAL_ERROR_BODY, _JSON_CONTENT_TYPE)
 
     # -- methods ---------------------------------------------------------------------------
 
@@ -445,6 +454,18 @@ class GraphQLHTTPHandler:
         return parsed
 
 
+#: The body of a 500 for a failure the request's own errors cannot describe.
+_INTERNAL_ERROR_BODY: Final = orjson.dumps({"errors": request_error(INTERNAL_ERROR_MESSAGE)})
+
+
+class _ResponseFailed(Exception):
+    """Writing the response failed once it had started: no second response may follow."""
+
+    def __init__(self, sent_error: Exception) -> None:
+        super().__init__(str(sent_error))
+        self.sent_error = sent_error
+
+
 _SUBSCRIPTION_OVER_HTTP = "Subscriptions are served over WebSocket at this endpoint, not over HTTP"
 
 
@@ -524,5 +545,8 @@ async def _respond(
         headers.append((b"content-type", content_type))
     if extra_headers:
         headers.extend(extra_headers)
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    try:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+    except Exception as exc:
+        raise _ResponseFailed(exc) from exc

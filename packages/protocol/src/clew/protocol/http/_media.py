@@ -39,6 +39,8 @@ class MediaType(StrEnum):
 
 #: Response types in the server's order of preference, for wildcards and ties.
 _RESPONSE_TYPES = (MediaType.GRAPHQL_RESPONSE_JSON, MediaType.JSON)
+#: The specificity of a range naming a media type exactly (not through a wildcard).
+_EXACT = 3
 
 
 def _split(text: str, separator: str) -> Iterator[str]:
@@ -144,7 +146,7 @@ class _Range:
         if self.charset is not None and self.charset not in {"utf-8", "utf8"}:
             return 0  # we only write UTF-8
         if self.kind == kind and self.subtype == subtype:
-            return 3
+            return _EXACT
         if self.kind == kind and self.subtype == "*":
             return 2
         if self.kind == self.subtype == "*":
@@ -199,24 +201,29 @@ def negotiate_response_media_type(
     accept: str | None,
     supported: Sequence[MediaType] = _RESPONSE_TYPES,
     *,
-    default: MediaType = MediaType.GRAPHQL_RESPONSE_JSON,
+    default: MediaType = MediaType.JSON,
 ) -> MediaType | None:
     """The media type to answer with, or None when the client accepts none of `supported`.
 
     Higher q-values win, then the more specific range (an exact type beats ``application/*``,
-    which beats ``*/*``), then the range listed first, then the order of `supported`. With no
-    `Accept` header the spec (since its 2025 watershed) says to act as if the client accepted
-    `application/graphql-response+json`; pass `default=MediaType.JSON` for legacy behaviour.
-    On None the server should answer 406 (recommended) or ignore the header.
+    which beats ``*/*``), then the range listed first. A tie that only a wildcard decides, and a
+    missing `Accept` header, go to `default`: the spec says a server SHOULD answer
+    `application/json` to ``Accept: */*`` and to a request without `Accept`, whose client may
+    not know the newer type. On None the server should answer 406 (recommended) or ignore the
+    header.
     """
     if accept is None or not accept.strip():
         return default
     ranges = _parse_accept(accept)
     best: MediaType | None = None
-    best_key: tuple[float, int, int] | None = None
+    best_key: tuple[float, int, int, bool] | None = None
     for media_type in supported:
-        key = _preference(ranges, media_type.value)
-        if key is not None and (best_key is None or key > best_key):
+        preference = _preference(ranges, media_type.value)
+        if preference is None:
+            continue
+        # Only a wildcard match lets `default` win a tie; a type named exactly ranks on its own.
+        key = (*preference, media_type is default and preference[1] < _EXACT)
+        if best_key is None or key > best_key:
             best, best_key = media_type, key
     return best
 
