@@ -9,9 +9,10 @@ from graphql import build_schema
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.testclient import TestClient
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from clew.protocol._negotiation import Subprotocol
+from clew.protocol import Subprotocol
 from clew.server import Engine, GraphQL
 
 from .helpers import make_app
@@ -28,7 +29,8 @@ class FakeHandler:
     def configure(self, engine: Engine) -> None:
         self.engine = engine
 
-    async def handle(self, websocket: WebSocket) -> None:
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        websocket = WebSocket(scope, receive, send)
         await websocket.accept(subprotocol=self.subprotocol.value)
         await websocket.send_text(self.subprotocol.value)
         await websocket.close()

@@ -316,8 +316,8 @@ def test_serialize_refuses_what_json_cannot_carry(message: Message) -> None:
     assert isinstance(info.value.__cause__, TypeError | ValueError)
 
 
-@pytest.mark.parametrize(("role", "code"), [(Role.SERVER, 4500), (Role.CLIENT, 4005)])
-def test_unencodable_send_closes_with_internal_error(role: Role, code: int) -> None:
+@pytest.mark.parametrize("role", [Role.SERVER, Role.CLIENT])
+def test_an_unencodable_send_is_refused_and_changes_nothing(role: Role) -> None:
     pair = ConnectionPair()
     pair.handshake()
     pair.exchange(Role.CLIENT, subscribe("1"))
@@ -325,12 +325,14 @@ def test_unencodable_send_closes_with_internal_error(role: Role, code: int) -> N
     message: Message = (
         Error(id="1", payload=[{"message": "m", "extensions": {"x": math.nan}}])
         if role is Role.SERVER
-        else Pong(payload={"x": math.nan})
+        else Subscribe(id="2", payload={"query": "q", "variables": {"x": math.nan}})
     )
-    with pytest.raises(LocalProtocolError) as info:
+    with pytest.raises(LocalProtocolError, match="Cannot encode"):
         conn.send(message)
-    assert info.value.close_code == code
-    assert conn.state is ConnectionState.CLOSING
+    # Nothing moved: the operation still runs, the id was not reserved, the socket is usable.
+    assert conn.state is ConnectionState.ACKNOWLEDGED
+    assert list(conn.operations) == ["1"]
+    assert conn.send(Complete(id="1"))
 
 
 # --- parse(serialize(m)) == m ---------------------------------------------------------------

@@ -41,7 +41,7 @@ def test_a_handler_mounted_alone_refuses_a_socket_without_its_subprotocol(
 ) -> None:
     graphql_app = make_app(tracker)
     handler = graphql_app.websocket_handlers[0]
-    app = Starlette(routes=[WebSocketRoute("/ws", handler.handle)])
+    app = Starlette(routes=[WebSocketRoute("/ws", handler)])
     with TestClient(app) as client:
         with client.websocket_connect("/ws", subprotocols=["graphql-ws"]) as ws:
             assert ws.accepted_subprotocol is None
@@ -52,7 +52,7 @@ def test_a_handler_mounted_alone_refuses_a_socket_without_its_subprotocol(
 
 
 def test_handle_before_configure_is_a_clear_error() -> None:
-    app = Starlette(routes=[WebSocketRoute("/ws", GraphQLTransportWSHandler().handle)])
+    app = Starlette(routes=[WebSocketRoute("/ws", GraphQLTransportWSHandler())])
     with (
         TestClient(app) as client,
         pytest.raises(RuntimeError, match=r"configure\(engine\)"),

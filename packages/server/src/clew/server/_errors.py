@@ -7,7 +7,7 @@ from typing import cast
 
 from graphql import GraphQLError
 
-from clew.protocol._types import FormattedError, JSONObject
+from clew.protocol import FormattedError, JSONObject
 
 __all__ = [
     "INTERNAL_ERROR_MESSAGE",

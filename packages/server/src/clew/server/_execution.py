@@ -54,7 +54,7 @@ from graphql import (
 from graphql import execute as graphql_execute
 from graphql.execution import MiddlewareManager
 
-from clew.protocol._types import FormattedError, FormattedExecutionResult, JSONObject
+from clew.protocol import FormattedError, FormattedExecutionResult, JSONObject
 from clew.protocol.http import FailureKind
 
 from ._documents import DocumentRefusal, InMemoryDocumentStore, PersistedDocuments

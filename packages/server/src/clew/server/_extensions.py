@@ -7,7 +7,7 @@ from typing import TypeAlias
 
 from graphql import GraphQLError
 
-from clew.protocol._types import JSONObject
+from clew.protocol import JSONObject
 
 __all__ = ["Extension", "ExtensionFactory", "ExtensionList"]
 

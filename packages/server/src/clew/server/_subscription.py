@@ -17,7 +17,7 @@ from graphql import ExecutionResult, GraphQLError, GraphQLSchema, create_source_
 from graphql import execute as graphql_execute
 from graphql.execution import MiddlewareManager
 
-from clew.protocol._types import FormattedExecutionResult, JSONObject
+from clew.protocol import FormattedExecutionResult, JSONObject
 
 if TYPE_CHECKING:
     from graphql.execution import Executor

@@ -8,12 +8,10 @@ from typing import TYPE_CHECKING, Protocol, TypeAlias
 from graphql import DocumentNode, GraphQLError
 from starlette.types import Message, Receive, Scope, Send
 
-from clew.protocol._negotiation import Subprotocol
-from clew.protocol._types import FormattedError, JSONObject
+from clew.protocol import FormattedError, JSONObject, Subprotocol
 
 if TYPE_CHECKING:
     from starlette.requests import HTTPConnection
-    from starlette.websockets import WebSocket
 
     from ._execution import Engine
 
@@ -58,16 +56,17 @@ class ErrorFormatter(Protocol):
 class WebSocketHandler(Protocol):
     """One GraphQL-over-WebSocket subprotocol, served by `GraphQL` on the shared endpoint.
 
-    The app negotiates the subprotocol, then calls `handle` with the not-yet-accepted socket: the
-    handler accepts it itself, naming its `subprotocol`. `configure` is called once, before the
-    first socket, with the app's execution engine; `shutdown` on lifespan shutdown must complete
-    the running operations and close every socket with 1001 (going away).
+    The app negotiates the subprotocol, then calls `handle` with the ASGI `websocket` scope of
+    the not-yet-accepted socket: the handler accepts it itself, naming its `subprotocol`.
+    `configure` is called once, before the first socket, with the app's execution engine;
+    `shutdown` on lifespan shutdown must complete the running operations and close every
+    socket with 1001 (going away).
     """
 
     subprotocol: Subprotocol
 
     def configure(self, engine: Engine) -> None: ...
 
-    async def handle(self, websocket: WebSocket) -> None: ...
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None: ...
 
     async def shutdown(self) -> None: ...

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from graphql import ASTValidationRule, GraphQLSchema, build_schema
 from graphql.execution import MiddlewareManager
 from starlette.datastructures import State
 from starlette.websockets import WebSocket
 
-from clew.protocol._codes import CloseCode
-from clew.protocol._negotiation import select_subprotocol
+from clew.protocol import Subprotocol, select_subprotocol
+from clew.protocol.websocket import not_acceptable
 
 from ._documents import DocumentStore, InMemoryDocumentStore, PersistedDocuments, TrustedDocuments
 from ._execution import Engine
@@ -33,14 +32,12 @@ from ._types import (
 from ._upload import bind_upload_scalar
 from .explorer import Explorer
 from .http_handler import GraphQLHTTPHandler
+from .websocket import GraphQLTransportWSHandler, GraphQLWSHandler
 
 if TYPE_CHECKING:
     from graphql import GraphQLFieldResolver
 
 __all__ = ["GraphQL"]
-
-#: graphql-ws' server answer when no offered subprotocol is supported (`src/server.ts`).
-_SUBPROTOCOL_NOT_ACCEPTABLE = "Subprotocol not acceptable"
 
 
 class GraphQL:
@@ -106,7 +103,7 @@ class GraphQL:
         self.http_handler = http_handler if http_handler is not None else GraphQLHTTPHandler()
         self.http_handler.configure(self.engine, self.explorer)
         if websocket_handlers is None:
-            websocket_handlers = _default_websocket_handlers(self.engine.logger)
+            websocket_handlers = _default_websocket_handlers()
         self.websocket_handlers: tuple[WebSocketHandler, ...] = tuple(websocket_handlers)
         for handler in self.websocket_handlers:
             handler.configure(self.engine)
@@ -160,16 +157,18 @@ class GraphQL:
             await self._lifespan(receive, send)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        websocket = WebSocket(scope, receive, send)
         chosen = select_subprotocol(
             scope.get("subprotocols", ()), supported=self._by_subprotocol.keys()
         )
         if chosen is None:
-            # The handshake succeeds without a subprotocol, then the close code tells why.
+            # The handshake succeeds without a subprotocol, then the close code tells why
+            # (graphql-ws' server answer, 4406).
+            closure = not_acceptable(Subprotocol.GRAPHQL_TRANSPORT_WS)
+            websocket = WebSocket(scope, receive, send)
             await websocket.accept()
-            await websocket.close(CloseCode.SUBPROTOCOL_NOT_ACCEPTABLE, _SUBPROTOCOL_NOT_ACCEPTABLE)
+            await websocket.close(closure.code, closure.reason)
             return
-        await self._by_subprotocol[chosen].handle(websocket)
+        await self._by_subprotocol[chosen].handle(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -216,17 +215,5 @@ def _event_resolver(field_name: str) -> Callable[..., object]:
     return resolve
 
 
-def _default_websocket_handlers(logger: logging.Logger) -> list[WebSocketHandler]:
-    # Imported on demand: the handlers build on this module's engine.
-    try:
-        module = importlib.import_module("clew.server.websocket")
-        classes = [getattr(module, name) for name in _DEFAULT_HANDLER_NAMES]
-    except (ImportError, AttributeError) as error:
-        logger.warning(
-            "GraphQL over WebSocket is unavailable (%s); sockets are closed with 4406", error
-        )
-        return []
-    return [cast(WebSocketHandler, handler_class()) for handler_class in classes]
-
-
-_DEFAULT_HANDLER_NAMES = ("GraphQLTransportWSHandler", "GraphQLWSHandler")
+def _default_websocket_handlers() -> list[WebSocketHandler]:
+    return [GraphQLTransportWSHandler(), GraphQLWSHandler()]

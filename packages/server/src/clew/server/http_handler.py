@@ -21,7 +21,7 @@ from starlette.datastructures import FormData, Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import ClientDisconnect, Request
 
-from clew.protocol._types import FormattedExecutionResult, JSONObject
+from clew.protocol import FormattedExecutionResult, JSONObject
 from clew.protocol.http import (
     FailureKind,
     GraphQLRequest,

@@ -105,10 +105,10 @@ class Connection:
     def send(self, message: Message) -> str:
         """Check that we may send `message` now and return the frame to write.
 
-        Raises `LocalProtocolError` for a message the protocol forbids here or a payload that
-        is not JSON, which leaves the connection CLOSING — except for a message naming an
-        operation that is no longer running (the peer completed it meanwhile), which is
-        refused and changes nothing.
+        Raises `LocalProtocolError` for a message the protocol forbids here, which leaves the
+        connection CLOSING — except for a message naming an operation that is no longer
+        running (the peer completed it meanwhile) and for a payload JSON cannot carry, which
+        are refused and change nothing.
         """
         state = self._state
         if state in _ENDED:
@@ -117,6 +117,8 @@ class Connection:
             # The table's row for what we may send, looked up again only when the state moved.
             self._sending_in = state
             self._sending = TRANSITIONS.get((self.our_role, state))
+        # Encoded first: a payload JSON cannot carry is refused before anything moves.
+        frame = serialize(message, self._dumps)
         try:
             new_state, counts = transition(
                 self.our_role, state, message, self._operations, allowed=self._sending
@@ -129,18 +131,6 @@ class Connection:
                 f"Cannot send '{message.type}': no operation with id "
                 f"{getattr(message, 'id', '')!r} is running"
             )
-        try:
-            frame = serialize(message, self._dumps)
-        except LocalProtocolError as exc:
-            # The registry already moved, so the two sides now disagree: close with an
-            # internal error (graphql-ws: 4500 on the server, 4005 on the client).
-            self._state = ConnectionState.CLOSING
-            code = (
-                CloseCode.INTERNAL_SERVER_ERROR
-                if self.our_role is Role.SERVER
-                else CloseCode.INTERNAL_CLIENT_ERROR
-            )
-            raise LocalProtocolError(exc.reason, code) from exc
         self._state = new_state
         if new_state is ConnectionState.ACKNOWLEDGED:
             self._init_deadline = None

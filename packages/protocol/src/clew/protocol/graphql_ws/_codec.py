@@ -102,7 +102,20 @@ def parse(data: str | bytes | bytearray | memoryview) -> Message:
 
 
 def serialize(message: Message, dumps: Dumps = dumps) -> str:
-    """Encode `message` as one text frame; `parse(serialize(m)) == m` for every message."""
+    """Encode `message` as one text frame; `parse(serialize(m)) == m` for every message.
+
+    Raises `LocalProtocolError` when a payload holds something JSON cannot carry (NaN, an
+    arbitrary object), whatever the encoder's own exception type.
+    """
+    try:
+        return _serialize(message, dumps)
+    except (TypeError, ValueError) as exc:
+        raise LocalProtocolError(
+            f"Cannot encode '{message.type}' message as JSON: {exc}", CloseCode.PROTOCOL_ERROR
+        ) from exc
+
+
+def _serialize(message: Message, dumps: Dumps) -> str:
     match message:
         case Data(id=operation_id, payload=result):
             # The hot path: one encoder call for the result, no intermediate dict.

@@ -158,8 +158,9 @@ class Connection:
 
         Raises `LocalProtocolError` for a message the protocol forbids here, which leaves the
         connection CLOSING — except for a message naming an operation it may not act on (the
-        peer stopped it, or it ended meanwhile) and for an `error` whose payload is not one
-        error object, which are refused and change nothing.
+        peer stopped it, or it ended meanwhile), for an `error` whose payload is not one
+        error object, and for a payload JSON cannot carry, which are refused and change
+        nothing.
         """
         if self._state in _ENDED:
             raise LocalProtocolError(
@@ -167,6 +168,8 @@ class Connection:
                 CloseCode.PROTOCOL_ERROR,
             )
         check_sendable(message)
+        # Encoded first: a payload JSON cannot carry is refused before anything moves.
+        frame = serialize(message, self._dumps)
         try:
             new_state, verdict = transition(self.our_role, self._state, message, self._operations)
         except LocalProtocolError:
@@ -179,7 +182,7 @@ class Connection:
                 CloseCode.PROTOCOL_ERROR,
             )
         self._state = new_state
-        return serialize(message, self._dumps)
+        return frame
 
     def reject(self, payload: JSONObject | None = None) -> Closure:
         """Refuse the `connection_init` just received (server): `connection_error`, then 1011.

@@ -1,7 +1,11 @@
 """The WebSocket side of clew.server: both GraphQL-over-WebSocket subprotocols on one driver.
 
+The driver (`_socket.py`) speaks to `clew.protocol.websocket.Connection`, which hides the
+subprotocol; the two handlers only configure it.
+
 `GraphQLTransportWSHandler` serves ``graphql-transport-ws`` and `GraphQLWSHandler` the legacy
-``graphql-ws``. The app picks one by the negotiated subprotocol and calls ``handle(websocket)``.
+``graphql-ws``. The app picks one by the negotiated subprotocol and calls
+``handle(scope, receive, send)``.
 
 Hooks (each may be sync or async):
 
@@ -26,8 +30,7 @@ answers the new one with ``error`` and keeps the socket open; a frame over
 
 from __future__ import annotations
 
+from ._handlers import GraphQLTransportWSHandler, GraphQLWSHandler
 from ._hooks import ConnectionRejected, Operation
-from .legacy_ws import GraphQLWSHandler
-from .transport_ws import GraphQLTransportWSHandler
 
 __all__ = ["ConnectionRejected", "GraphQLTransportWSHandler", "GraphQLWSHandler", "Operation"]

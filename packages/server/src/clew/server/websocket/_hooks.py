@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, TypeAlias, final
 
 from graphql import OperationType
 
-from clew.protocol._types import JSONObject, SubscribePayload
+from clew.protocol import JSONObject, SubscribePayload
 from clew.server._execution import CONNECTION_PARAMS, CONNECTION_RESULT
 
 if TYPE_CHECKING:
@@ -20,6 +20,7 @@ __all__ = [
     "CONNECTION_PARAMS",
     "CONNECTION_RESULT",
     "ConnectionRejected",
+    "Hooks",
     "OnComplete",
     "OnConnect",
     "OnDisconnect",
@@ -80,3 +81,14 @@ async def call_hook(
             await result
     except Exception:
         logger.exception("The WebSocket %s hook failed", name)
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hooks:
+    """The four optional callbacks of a handler (each sync or async)."""
+
+    on_connect: OnConnect | None = None
+    on_disconnect: OnDisconnect | None = None
+    on_operation: OnOperation | None = None
+    on_complete: OnComplete | None = None

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol, final
 
 from graphql import OperationType
 
-from clew.protocol._types import (
+from clew.protocol import (
     FormattedError,
     FormattedExecutionResult,
     JSONObject,
@@ -91,6 +91,8 @@ class Operations:
         self._on_complete = on_complete
         self._logger = engine.logger
         self._running: dict[str, _Running] = {}
+        # Stopped operations still closing their stream: the socket's cleanup waits for them.
+        self._stopping: set[asyncio.Task[None]] = set()
         #: The `connection_init` payload, given to the engine's context builder as its data.
         self.connection_params: JSONObject = {}
 
@@ -111,19 +113,25 @@ class Operations:
             self._run(running, payload), name=f"clew-ws-operation-{operation_id}"
         )
 
-    def stop(self, operation_id: str) -> asyncio.Task[None] | None:
-        """Stop `operation_id` (cancel its task); its cleanup runs in the task. Returns it."""
+    def stop(self, operation_id: str) -> None:
+        """Stop `operation_id` (cancel its task) without waiting: its cleanup runs in the task.
+
+        The id is free at once for a new operation; `stop_all` still waits for the cleanup.
+        """
         running = self._running.pop(operation_id, None)
         if running is None or running.task is None:
-            return None
-        running.task.cancel()
-        return running.task
+            return
+        task = running.task
+        task.cancel()
+        self._stopping.add(task)
+        task.add_done_callback(self._stopping.discard)
 
     async def stop_all(self) -> None:
         """Stop every operation and wait until each has closed its stream and run its hook."""
-        tasks = [task for task in map(self.stop, tuple(self._running)) if task is not None]
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        for operation_id in tuple(self._running):
+            self.stop(operation_id)
+        while self._stopping:
+            await asyncio.gather(*tuple(self._stopping), return_exceptions=True)
 
     def _wanted(self, running: _Running) -> bool:
         operation_id = running.operation_id

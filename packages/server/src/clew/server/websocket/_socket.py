@@ -1,54 +1,50 @@
-"""The one driver of a GraphQL WebSocket, for both subprotocols: frames in, events out, frames back.
+"""The one driver of a GraphQL WebSocket, whichever subprotocol: frames in, events out, frames back.
 
-A `Session` reads each frame, feeds it to the subprotocol's sans-IO `Connection`, and acts on
-the events it returns in a single `match`; it implements no protocol rule itself. It owns what
-the protocol core cannot: the socket, one timer task driving `next_deadline()`/`handle_timer()`,
-the operation tasks (`Operations`), the hooks, and the cleanup that runs exactly once however
-the socket ends (client close, abrupt disconnect, protocol error, timeout or server shutdown).
+A `Socket` reads each frame, feeds it to the neutral `clew.protocol.websocket.Connection`, and
+acts on the events it returns in a single `match`; it decides no protocol rule and never asks
+which subprotocol it serves. It owns what the protocol core cannot: the socket, one timer task
+driving `next_deadline()`/`handle_timer()`, the operation tasks (`Operations`), the hooks, and
+the cleanup that runs exactly once however the socket ends (client close, abrupt disconnect,
+protocol error, timeout or server shutdown).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from abc import ABC, abstractmethod
 from collections.abc import Callable
 from inspect import isawaitable
-from typing import TYPE_CHECKING, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, assert_never
 
-from starlette.websockets import WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from clew.protocol import graphql_transport_ws as tws
-from clew.protocol import graphql_ws as gws
-from clew.protocol._codes import CloseCode
-from clew.protocol._errors import LocalProtocolError, RemoteProtocolError
-from clew.protocol._negotiation import Subprotocol, select_subprotocol
-from clew.protocol._types import (
-    FormattedError,
-    FormattedExecutionResult,
-    JSONObject,
-    SubscribePayload,
+from clew.protocol import Closure, FormattedError, FormattedExecutionResult, JSONObject
+from clew.protocol.websocket import (
+    Acknowledged,
+    CloseRequired,
+    Connection,
+    Event,
+    InitRequested,
+    OperationCancelled,
+    OperationCompleted,
+    OperationFailed,
+    OperationRequested,
+    PingReceived,
+    Refused,
+    Rejected,
+    ResultReceived,
+    Unencodable,
 )
 
-from ._dialect import Dialect, Hooks, ServerConnection
-from ._hooks import (
-    CONNECTION_PARAMS,
-    CONNECTION_RESULT,
-    ConnectionRejected,
-    call_hook,
-)
+from ._hooks import CONNECTION_PARAMS, CONNECTION_RESULT, ConnectionRejected, Hooks, call_hook
 from ._operations import Operations
 
 if TYPE_CHECKING:
-    from starlette.websockets import WebSocket
-
     from clew.server._execution import Engine
     from clew.server._subscription import SubscriptionStream
     from clew.server._types import Message, Send
 
-__all__ = ["Session", "SessionHandler"]
-
-M = TypeVar("M")
+__all__ = ["Socket"]
 
 #: What writing to a socket raises once the peer is gone (uvicorn's `ClientDisconnected` is an
 #: OSError; Starlette raises RuntimeError after a close and WebSocketDisconnect otherwise).
@@ -68,15 +64,25 @@ def _payload(message: Message) -> str | bytes:
     return data
 
 
-class Session(Generic[M]):
-    """One accepted socket: its `Connection`, timer task, operations and hooks."""
+class Socket:
+    """One accepted socket: its `Connection`, timer task, operations and hooks.
+
+    `send` is the ASGI send the socket was opened with: data frames go straight to it, while
+    the handshake and the close go through the Starlette `WebSocket`, whose state they move.
+    """
 
     def __init__(
-        self, websocket: WebSocket, engine: Engine, dialect: Dialect[M], hooks: Hooks
+        self,
+        websocket: WebSocket,
+        send: Send,
+        engine: Engine,
+        connect: Callable[[float], Connection],
+        hooks: Hooks,
     ) -> None:
         self._websocket = websocket
+        self._send = send
         self._engine = engine
-        self._dialect = dialect
+        self._connect = connect
         self._hooks = hooks
         self._logger = engine.logger
         self._max_bytes = engine.limits.max_websocket_message_bytes
@@ -94,28 +100,29 @@ class Session(Generic[M]):
         self._rearm = asyncio.Event()
         self._armed: float | None = None
         self._done = asyncio.Event()
-        self._conn: ServerConnection[M] | None = None
-        self._next_message = dialect.next
+        self._conn: Connection | None = None
 
     # -- the reader ------------------------------------------------------------------------
 
-    async def run(self) -> None:
-        """Accept the socket and serve it until it closes; returns after the cleanup."""
-        websocket, dialect = self._websocket, self._dialect
+    async def run(self, closure: Closure | None) -> None:
+        """Accept the socket and serve it until it closes; returns after the cleanup.
+
+        `closure` refuses it instead: the handshake completes without a subprotocol, then
+        the close code says why (the client offered none the handler speaks).
+        """
+        websocket = self._websocket
         try:
-            if select_subprotocol(websocket.scope.get("subprotocols", ()), (dialect.subprotocol,)):
-                await websocket.accept(subprotocol=dialect.subprotocol.value)
-            else:
-                # Only a subprotocol the client offered may be selected (RFC 6455 §4.2.2).
+            if closure is not None:
                 await websocket.accept()
-                await websocket.close(dialect.not_acceptable, "Subprotocol not acceptable")
+                await websocket.close(closure.code, closure.reason)
                 self._done.set()
                 return
+            loop = asyncio.get_running_loop()
+            conn = self._conn = self._connect(loop.time())
+            await websocket.accept(subprotocol=conn.subprotocol.value)
         except _GONE:
             self._done.set()
             return
-        loop = asyncio.get_running_loop()
-        conn = self._conn = dialect.connect(loop.time())
         self._reader = asyncio.current_task()
         timer = loop.create_task(self._run_timers(conn), name="clew-ws-timers")
         try:
@@ -135,7 +142,7 @@ class Session(Generic[M]):
             )
             self._done.set()
 
-    async def _read(self, conn: ServerConnection[M]) -> None:
+    async def _read(self, conn: Connection) -> None:
         receive = self._websocket.receive
         while not self._closing:
             message = await receive()
@@ -143,17 +150,9 @@ class Session(Generic[M]):
                 return  # websocket.disconnect: the client is gone
             data = _payload(message)
             if len(data) > self._max_bytes // 4 and self._too_large(data):
-                await self._close(
-                    self._dialect.too_large,
-                    f"Message exceeds the maximum size of {self._max_bytes} bytes",
-                )
+                await self._close(conn.too_large(self._max_bytes))
                 return
-            try:
-                events = conn.receive(data)
-            except RemoteProtocolError as exc:
-                await self._close(exc.close_code, exc.reason)
-                return
-            for event in events:
+            for event in conn.receive(data):
                 await self._dispatch(conn, event)
             if conn.next_deadline() != self._armed:
                 self._rearm.set()
@@ -162,49 +161,37 @@ class Session(Generic[M]):
         size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8"))
         return size > self._max_bytes
 
-    async def _dispatch(self, conn: ServerConnection[M], event: object) -> None:
+    async def _dispatch(self, conn: Connection, event: Event) -> None:
         """Act on one event of the `Connection`: the whole server side of both subprotocols."""
         match event:
-            case tws.ConnectionInit(payload=payload) | gws.ConnectionInit(payload=payload):
-                await self._connect(conn, payload)
-            case (
-                tws.Subscribe(id=operation_id, payload=payload)
-                | gws.Start(id=operation_id, payload=payload)
-            ):
-                await self._start(operation_id, payload)
-            case tws.Complete(id=operation_id):
-                # The client no longer wants it; the Connection already released the id.
+            case InitRequested(payload=payload):
+                await self._accept(conn, payload)
+            case OperationRequested(id=operation_id, payload=payload):
+                if self._closing:
+                    return
+                if len(self._operations) >= self._max_operations:
+                    limit = self._max_operations
+                    message = f"Too many operations on this connection (the limit is {limit})"
+                    await self.error(operation_id, [{"message": message}])
+                    return
+                self._operations.start(operation_id, payload)
+            case OperationCancelled(id=operation_id, reply=reply):
+                # Not awaited: a generator's slow `finally` must not hold up the socket.
                 self._operations.stop(operation_id)
-            case gws.Stop(id=operation_id):
-                # Legacy: end the operation, then say so with `complete` (reference server).
-                task = self._operations.stop(operation_id)
-                if task is not None:
-                    await asyncio.wait((task,))
-                await self.complete(operation_id)
-            case tws.Ping():
-                if self._dialect.pong is not None:
-                    await self._write(conn.send(self._dialect.pong()))
-            case gws.Refused(reply=reply):
-                # A bad legacy frame: the ready `error`/`connection_error` reply, socket open.
+                if reply is not None:
+                    await self._write(reply)
+            case PingReceived(reply=reply) | Refused(reply=reply):
                 await self._write(reply)
-            case gws.ConnectionTerminate():
-                await self._close(CloseCode.NORMAL_CLOSURE, "")
+            case CloseRequired(code=code, reason=reason):
+                await self._close(Closure(code=code, reason=reason))
+            case Acknowledged() | Rejected() | ResultReceived() | OperationFailed():
+                pass  # only a client receives these; the connection never reports them here
+            case OperationCompleted():
+                pass  # likewise
             case _:
-                pass  # tws.Pong: a heartbeat needs no answer
+                assert_never(event)
 
-    async def _start(self, operation_id: str, payload: SubscribePayload) -> None:
-        if self._closing:
-            return
-        if operation_id in self._operations:
-            self._operations.stop(operation_id)  # legacy `start` with a running id replaces it
-        if len(self._operations) >= self._max_operations:
-            limit = self._max_operations
-            message = f"Too many operations on this connection (the limit is {limit})"
-            await self.error(operation_id, [{"message": message}])
-            return
-        self._operations.start(operation_id, payload)
-
-    async def _connect(self, conn: ServerConnection[M], payload: JSONObject | None) -> None:
+    async def _accept(self, conn: Connection, payload: JSONObject | None) -> None:
         websocket, on_connect = self._websocket, self._hooks.on_connect
         params: JSONObject = payload if payload is not None else {}
         websocket.scope[CONNECTION_PARAMS] = params
@@ -220,7 +207,7 @@ class Session(Generic[M]):
                 return
             except Exception:
                 self._logger.exception("The WebSocket on_connect hook failed")
-                await self._close(self._dialect.internal_error, "Internal server error")
+                await self._close(conn.internal_error())
                 return
             if result is False:
                 await self._reject(conn, None)
@@ -228,19 +215,19 @@ class Session(Generic[M]):
         if self._closing:
             return
         websocket.scope[CONNECTION_RESULT] = result
-        for message in self._dialect.ack():
-            await self._write(conn.send(message))
+        for frame in conn.accept():
+            await self._write(frame)
 
-    async def _reject(self, conn: ServerConnection[M], payload: JSONObject | None) -> None:
+    async def _reject(self, conn: Connection, payload: JSONObject | None) -> None:
         if self._closing:
             return
         closure = conn.reject(payload)
         for frame in closure.frames:
             await self._write(frame)
         await self._answer_in_flight(conn)
-        await self._close(closure.code, closure.reason)
+        await self._close(closure)
 
-    async def _answer_in_flight(self, conn: ServerConnection[M]) -> None:
+    async def _answer_in_flight(self, conn: Connection) -> None:
         """Feed the rejected `Connection` the frames already sent, for a bounded grace.
 
         A legacy client writes `start` right behind `connection_init`; the `Connection` returns
@@ -259,12 +246,12 @@ class Session(Generic[M]):
                     if len(data) > self._max_bytes // 4 and self._too_large(data):
                         continue
                     for event in conn.receive(data):
-                        if isinstance(event, gws.Refused):
+                        if isinstance(event, Refused):
                             await self._write(event.reply)
 
     # -- timers ----------------------------------------------------------------------------
 
-    async def _run_timers(self, conn: ServerConnection[M]) -> None:
+    async def _run_timers(self, conn: Connection) -> None:
         """The connection's one timer: sleep until `next_deadline()`, then `handle_timer()`."""
         loop = asyncio.get_running_loop()
         while not self._closing:
@@ -281,13 +268,12 @@ class Session(Generic[M]):
                 except TimeoutError:
                     pass  # the deadline came: run the timers below
                 continue
-            try:
-                frames = conn.handle_timer(loop.time())
-            except RemoteProtocolError as exc:  # e.g. 4408: connection_init came too late
-                await self._close(exc.close_code, exc.reason)
+            due = conn.handle_timer(loop.time())
+            if isinstance(due, CloseRequired):  # e.g. 4408: connection_init came too late
+                await self._close(Closure(code=due.code, reason=due.reason))
                 self._interrupt()
                 return
-            for frame in frames:
+            for frame in due:
                 await self._write(frame)
 
     # -- writing (the `Emitter` the operation tasks use) -----------------------------------
@@ -299,9 +285,8 @@ class Session(Generic[M]):
 
     async def next(self, operation_id: str, result: FormattedExecutionResult) -> None:
         """Send one result of `operation_id`."""
-        frame = self._frame(self._dialect.next(id=operation_id, payload=result))
-        if frame is not None:
-            await self._write(frame)
+        if self._conn is not None and not self._closing:
+            await self._emit(operation_id, self._conn.result(operation_id, result))
 
     async def stream(
         self, operation_id: str, stream: SubscriptionStream, current: Callable[[], bool]
@@ -309,27 +294,28 @@ class Session(Generic[M]):
         """Send each result of `stream` as a result frame of `operation_id`.
 
         Stops when `current()` turns False (the operation was stopped or replaced), when the
-        protocol or the socket lets nothing more through, or with `error` when the source
-        failed. True when the stream simply ran out, so `complete` may follow.
+        protocol lets nothing more through (the operation ended, or its result could not be
+        encoded and it failed instead), when the socket is gone, or with `error` when the
+        source failed. True when the stream simply ran out, so `complete` may follow.
 
-        The hot path of every subscription: per event one `conn.send`, one ASGI `send`.
+        The hot path of every subscription: per event one `conn.result`, one ASGI `send`.
         """
-        conn, make = self._conn, self._next_message
-        # Starlette's `WebSocket.send` only runs its state checks, which a data frame does
-        # not move: results go straight to the ASGI `send` it wraps.
-        send = cast("Send", getattr(self._websocket, "_send", self._websocket.send))
+        conn, send = self._conn, self._send
+        if conn is None:
+            return False
+        result_frame = conn.result
         async for result in stream:
-            if not current() or self._closing or conn is None:
+            if not current() or self._closing:
                 return False
             if stream.failed:
                 # The source raised: the engine's last result carries only the (masked)
                 # error. Like graphql-ws' server, end the operation with `error`.
                 await self.error(operation_id, result.get("errors") or [])
                 return False
-            try:
-                frame = conn.send(make(id=operation_id, payload=result))
-            except LocalProtocolError:
-                return False  # the operation ended meanwhile: nothing more may be sent for it
+            frame = result_frame(operation_id, result)
+            if type(frame) is not str:
+                await self._emit(operation_id, frame)
+                return False
             try:
                 await send({"type": "websocket.send", "text": frame})
             except _GONE:
@@ -339,41 +325,43 @@ class Session(Generic[M]):
 
     async def error(self, operation_id: str, errors: list[FormattedError]) -> None:
         """End `operation_id` with `errors`; no `complete` follows."""
-        frame = self._frame(self._dialect.error(operation_id, errors))
-        if frame is not None:
-            await self._write(frame)
+        if self._conn is not None and not self._closing:
+            await self._emit(operation_id, self._conn.fail(operation_id, errors))
 
     async def complete(self, operation_id: str) -> None:
         """End `operation_id` normally."""
-        frame = self._frame(self._dialect.complete(operation_id))
-        if frame is not None:
-            await self._write(frame)
+        if self._conn is not None and not self._closing:
+            await self._emit(operation_id, self._conn.complete(operation_id))
 
-    def _frame(self, message: M) -> str | None:
-        conn = self._conn
-        if self._closing or conn is None:
-            return None
-        try:
-            return conn.send(message)
-        except LocalProtocolError:
-            return None  # the operation ended meanwhile: nothing more may be sent for it
+    async def _emit(self, operation_id: str, frame: str | Unencodable | None) -> None:
+        """Write what a verb returned: a frame, nothing, or the error replacing a bad result."""
+        if frame is None:
+            return  # the operation ended meanwhile: nothing more may be sent for it
+        if isinstance(frame, Unencodable):
+            self._logger.error(
+                "WebSocket operation %r failed: its result cannot be sent (%s)",
+                operation_id,
+                frame.reason,
+            )
+            frame = frame.frame
+        await self._write(frame)
 
     async def _write(self, frame: str) -> None:
         if self._closing:
             return
         try:
-            await self._websocket.send({"type": "websocket.send", "text": frame})
+            await self._send({"type": "websocket.send", "text": frame})
         except _GONE:
             self._closing = True  # the reader sees the disconnect and cleans up
 
     # -- closing ---------------------------------------------------------------------------
 
-    async def _close(self, code: int, reason: str) -> None:
+    async def _close(self, closure: Closure) -> None:
         if self._closing:
             return
         self._closing = True
         with contextlib.suppress(*_GONE):
-            await self._websocket.close(code, reason)
+            await self._websocket.close(closure.code, closure.reason)
 
     def _interrupt(self) -> None:
         """Stop the reader after we closed the socket ourselves, so cleanup runs now."""
@@ -384,42 +372,9 @@ class Session(Generic[M]):
 
     async def shutdown(self) -> None:
         """Close with 1001 (going away) and wait until every operation has been closed."""
-        await self._close(CloseCode.GOING_AWAY, "Server shutting down")
+        if self._conn is not None:
+            await self._close(self._conn.going_away())
+        else:
+            self._closing = True  # not accepted yet: the reader stops before its first frame
         self._interrupt()
         await self._done.wait()
-
-
-class SessionHandler(ABC, Generic[M]):
-    """Base of the two handlers: the `WebSocketHandler` protocol over a `Dialect`."""
-
-    subprotocol: Subprotocol
-
-    def __init__(self, hooks: Hooks) -> None:
-        self._hooks = hooks
-        self._engine: Engine | None = None
-        self._sessions: set[Session[M]] = set()
-
-    def configure(self, engine: Engine) -> None:
-        """Use `engine` (the app's) to prepare, execute and encode operations."""
-        self._engine = engine
-
-    @abstractmethod
-    def _dialect(self) -> Dialect[M]:
-        """How this handler's subprotocol is spoken: its connection, messages and codes."""
-
-    async def handle(self, websocket: WebSocket) -> None:
-        """Serve one socket, not yet accepted, until it closes."""
-        if self._engine is None:
-            raise RuntimeError(f"{type(self).__name__}.configure(engine) was not called")
-        session = Session(websocket, self._engine, self._dialect(), self._hooks)
-        self._sessions.add(session)
-        try:
-            await session.run()
-        finally:
-            self._sessions.discard(session)
-
-    async def shutdown(self) -> None:
-        """Close every socket with 1001, after stopping (and closing) all their operations."""
-        sessions = tuple(self._sessions)
-        if sessions:
-            await asyncio.gather(*(session.shutdown() for session in sessions))
