@@ -12,7 +12,8 @@ operation table chosen by `operationName`:
 - ``Bump`` (mutation): counts a run, then answers (or hangs with ``hang: true``).
 
 Switches make it misbehave: never ack, reject `connection_init`, ignore pings, send one `ka`
-only, send garbage after the ack, drop every socket, close with a code, restart on the same
+only, send garbage (or a frame over the client's size limit) after the ack, close or drop
+every socket right after its ack, drop every socket, close with a code, restart on the same
 port. Everything it saw is recorded for the assertions.
 """
 
@@ -75,6 +76,8 @@ class FakeServer:
         self.ka_interval: float | None = None
         self.ka_once = False
         self.garbage_after_ack: str | None = None
+        #: Close every socket with this code right after acknowledging it (-1: drop it).
+        self.close_after_ack: int | None = None
         # -- record --
         self.sockets: list[Seen] = []
         self.peers: set[int] = set()
@@ -193,8 +196,8 @@ class FakeServer:
                             return
                         if self.ack:
                             await ws.send_str(conn.send(tws.ConnectionAck()))
-                        if self.garbage_after_ack is not None:
-                            await ws.send_str(self.garbage_after_ack)
+                        if await self._misbehave_after_ack(ws):
+                            return
                     case tws.Ping():
                         seen.pings += 1
                         if self.answer_pings:
@@ -239,8 +242,8 @@ class FakeServer:
                                 await ws.send_str(conn.send(lws.Ka()))
                             if self.ka_interval is not None:
                                 tasks[""] = asyncio.create_task(self._keepalive(ws, conn))
-                        if self.garbage_after_ack is not None:
-                            await ws.send_str(self.garbage_after_ack)
+                        if await self._misbehave_after_ack(ws):
+                            return
                     case lws.Start(id=operation_id, payload=payload):
                         seen.started.append((operation_id, payload.get("operationName")))
 
@@ -257,6 +260,18 @@ class FakeServer:
                         return
                     case _:
                         pass
+
+    async def _misbehave_after_ack(self, ws: web.WebSocketResponse) -> bool:
+        """Apply the after-ack switches; True when the socket is done for."""
+        if self.garbage_after_ack is not None:
+            await ws.send_str(self.garbage_after_ack)
+        if self.close_after_ack is None:
+            return False
+        if self.close_after_ack == -1:
+            self.drop()
+        else:
+            await ws.close(code=self.close_after_ack, message=b"closing after the ack")
+        return True
 
     def _launch(
         self,

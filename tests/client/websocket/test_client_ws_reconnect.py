@@ -9,7 +9,7 @@ from conftest import BackendFactory, FakeServer, collect, op
 
 from clew.client import _ws_session
 from clew.client._websocket import WebSocketManager
-from clew.client.errors import WebSocketClosedError
+from clew.client.errors import WebSocketClosedError, WebSocketProtocolError
 from clew.protocol import RemoteProtocolError, Role
 from clew.protocol import graphql_transport_ws as tws
 
@@ -191,7 +191,7 @@ async def test_an_unexpected_server_message_closes_with_the_protocol_code(
     with pytest.raises(WebSocketClosedError) as caught:
         await collect(backend.execute_subscription(op("Hang")))
     assert caught.value.close_code == 4004
-    assert isinstance(caught.value.__cause__, RemoteProtocolError)
+    assert isinstance(caught.value, WebSocketProtocolError)
     await fake.wait_for(lambda: fake.sockets[0].client_close_code is not None)
     assert fake.sockets[0].client_close_code == 4004
     assert fake.connections == 1  # 4004 is fatal

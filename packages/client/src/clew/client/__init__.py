@@ -40,24 +40,28 @@ from ._types import (
     WebSocketSettings,
 )
 from ._upload import Upload
-from ._ws_dialects import WebSocketOptions
+from ._ws_options import WebSocketOptions
 from .backend import AIOHTTPBackend
 from .client import AIOHTTPClient, BackendOptions
 from .errors import (
+    AckTimeoutError,
     ConnectionFailedError,
     GraphQLResponseError,
     HTTPStatusError,
     InvalidResponseError,
+    MessageTooBigError,
     SchemaValidationError,
     SubscriptionError,
     TransportError,
     TransportTimeoutError,
     WebSocketClosedError,
+    WebSocketProtocolError,
 )
 
 __all__ = [
     "AIOHTTPBackend",
     "AIOHTTPClient",
+    "AckTimeoutError",
     "BackendOptions",
     "BuiltOperation",
     "ConnectionFailedError",
@@ -72,6 +76,7 @@ __all__ = [
     "HeaderProvider",
     "Headers",
     "InvalidResponseError",
+    "MessageTooBigError",
     "OperationProxy",
     "OperationStream",
     "QueryField",
@@ -88,5 +93,6 @@ __all__ = [
     "WebSocketClosedError",
     "WebSocketManagerFactory",
     "WebSocketOptions",
+    "WebSocketProtocolError",
     "WebSocketSettings",
 ]

@@ -59,7 +59,16 @@ class Operation:
     knows which operations to (re)send after each `connection_ack`.
     """
 
-    __slots__ = ("_items", "_waiter", "ended", "id", "payload", "sent_on", "single_result")
+    __slots__ = (
+        "_items",
+        "_waiter",
+        "ended",
+        "id",
+        "payload",
+        "resubscriptions",
+        "sent_on",
+        "single_result",
+    )
 
     def __init__(
         self, operation_id: str, payload: SubscribePayload, *, single_result: bool
@@ -69,6 +78,8 @@ class Operation:
         #: A query or mutation: never re-sent after a drop, since it might run twice.
         self.single_result = single_result
         self.sent_on: int | None = None
+        #: How many times the operation was sent again on a new socket after a drop.
+        self.resubscriptions = 0
         #: No more items will be queued (completed, failed or stopped).
         self.ended = False
         self._items: deque[GraphQLResponse | BaseException | _End] = deque()
@@ -144,6 +155,15 @@ class Subscription:
     def id(self) -> str:
         """The operation id, unique within the client and kept across reconnects."""
         return self._operation.id
+
+    @property
+    def resubscriptions(self) -> int:
+        """How many times the operation was re-sent after a reconnect, restarting its results.
+
+        Compare it between two results to tell a restarted stream from a continued one; the
+        `on_resubscribe` WebSocket option calls back at the moment it happens.
+        """
+        return self._operation.resubscriptions
 
     def __aiter__(self) -> Subscription:
         return self

@@ -1,8 +1,8 @@
 """The one WebSocket a client shares between all its operations: connect, reconnect, multiplex.
 
 Theory of operation. A single *runner* task exists while any operation needs the socket. It
-opens the socket (offering every configured subprotocol), builds the `clew.protocol` client
-connection for the one the server selected, and runs one `Session` (`_ws_session.py`) per
+opens the socket (offering every configured subprotocol), builds the neutral `clew.protocol`
+client connection for the one the server selected, and runs one `Session` (`_ws_session.py`) per
 socket: the session reads, writes, fires the protocol's timers and closes the socket when it
 has been idle for `idle_timeout`, the client closes, or a rule was broken. The manager keeps
 the operation table: it sends the pending operations on each `connection_ack` and routes each
@@ -10,8 +10,11 @@ result, error and completion the session reports to its operation.
 
 When a session ends any other way, queries and mutations that were sent on it fail (they are
 never re-sent: a mutation must not run twice) and the runner reconnects under the
-`RetryPolicy`; subscriptions are re-sent under their ids after the next `connection_ack`.
-Operations only ever fail with an exception when the policy gives up.
+`RetryPolicy`; subscriptions are re-sent under their ids after the next `connection_ack`
+(`on_resubscribe` and `Subscription.resubscriptions` say so). A socket counts as working, and
+the retry count starts afresh, only once a result, error or completion arrived on it: a server
+that acknowledges and then fails the same way every time uses up `max_attempts`. Operations
+only ever fail with an exception when the policy gives up.
 
 Callers never touch the socket: `start`/`stop` only change the operation table and queue
 frames, so they are synchronous and safe from `__del__` and cancellation handlers.
@@ -27,12 +30,13 @@ from typing import cast, final
 
 import aiohttp
 
-from clew.protocol import CloseCode, JSONObject, SubscribePayload
+from clew.protocol import CloseCode, JSONObject, Role, Subprotocol, SubscribePayload
 from clew.protocol.http import GraphQLRequest, GraphQLResponse, ResponseFormatError
+from clew.protocol.websocket import Connection
 
 from ._subscription import Operation, Subscription, is_single_result
 from ._types import WebSocketSettings, resolve_headers
-from ._ws_dialects import WebSocketOptions, make_dialect
+from ._ws_options import WebSocketOptions
 from ._ws_session import Outcome, Session, wait
 from .errors import TransportError, WebSocketClosedError
 
@@ -72,7 +76,7 @@ class WebSocketManager:
     @property
     def subprotocol(self) -> str | None:
         """The subprotocol of the open socket, or None while disconnected."""
-        return None if self._session is None else self._session.dialect.subprotocol
+        return None if self._session is None else self._session.conn.subprotocol.value
 
     @property
     def closed(self) -> bool:
@@ -134,7 +138,7 @@ class WebSocketManager:
             return
         self._operations[operation.id] = operation
         session = self._session
-        if session is not None and session.dialect.acknowledged:
+        if session is not None and session.conn.acknowledged:
             self._send_operation(session, operation)
         if self._runner is None:
             self._runner = asyncio.get_running_loop().create_task(
@@ -148,7 +152,7 @@ class WebSocketManager:
             del self._operations[operation.id]
             session = self._session
             if session is not None and operation.sent_on == session.generation:
-                frame = session.dialect.stop(operation.id)
+                frame = session.conn.cancel(operation.id)
                 if frame is not None:
                     session.send(frame)
             self._wake.set()
@@ -166,10 +170,21 @@ class WebSocketManager:
     # -- SessionHost -------------------------------------------------------------------------
 
     def acknowledged(self, session: Session) -> None:
-        """Send every operation not yet sent on `session`, now that the server acknowledged."""
+        """Send every operation not yet sent on `session`, now that the server acknowledged.
+
+        An operation sent on an earlier socket restarts from the server's beginning: the
+        `on_resubscribe` option hears of it, and the operation counts it.
+        """
+        on_resubscribe = self.options.on_resubscribe
         for operation in list(self._operations.values()):
-            if operation.sent_on != session.generation:
-                self._send_operation(session, operation)
+            if operation.sent_on == session.generation:
+                continue
+            resent = operation.sent_on is not None
+            self._send_operation(session, operation)
+            if resent and operation.sent_on == session.generation:
+                operation.resubscriptions += 1
+                if on_resubscribe is not None:
+                    on_resubscribe(operation.id, operation.resubscriptions)
 
     def deliver(self, operation_id: str, result: object) -> None:
         """Queue `result` for its operation, or fail the operation if it is no result."""
@@ -206,7 +221,7 @@ class WebSocketManager:
                 outcome = await self._connect_once()
                 if self.closed:  # the client closed while we were connected or connecting
                     break
-                if outcome.acked and not outcome.broken:
+                if outcome.useful:
                     failures = 0  # it worked: the next drop gets the full retry budget
                 self._fail_unrepeatable(outcome)
                 if not self._operations:
@@ -254,8 +269,8 @@ class WebSocketManager:
 
     async def _session_on(self, ws: aiohttp.ClientWebSocketResponse) -> Outcome:
         """Run one socket from `connection_init` to its close; returns how it ended."""
-        dialect = make_dialect(ws.protocol, self.options, asyncio.get_running_loop().time())
-        if dialect is None:
+        conn = self._connection(ws.protocol)
+        if conn is None:
             outcome = Outcome()
             outcome.close(
                 CloseCode.SUBPROTOCOL_NOT_ACCEPTABLE,
@@ -268,7 +283,7 @@ class WebSocketManager:
         self._generation += 1
         session = Session(
             ws,
-            dialect,
+            conn,
             self,
             wake=self._wake,
             generation=self._generation,
@@ -281,6 +296,25 @@ class WebSocketManager:
             self._session = None
             await session.shut()
         return session.outcome
+
+    def _connection(self, subprotocol: str | None) -> Connection | None:
+        """The client connection for the subprotocol the server selected (None: none we speak)."""
+        if subprotocol not in self._settings.subprotocols:
+            return None
+        try:
+            chosen = Subprotocol(subprotocol)
+        except ValueError:
+            return None
+        options = self.options
+        return Connection(
+            chosen,
+            Role.CLIENT,
+            now=asyncio.get_running_loop().time(),
+            ack_timeout=options.ack_timeout,
+            ping_interval=options.ping_interval,
+            pong_timeout=options.pong_timeout,
+            keepalive_timeout=options.keepalive_timeout,
+        )
 
     async def _connection_params(self) -> JSONObject | None:
         """The `connection_init` payload: the static one, or the callable's answer right now."""

@@ -1,46 +1,81 @@
 """One connected WebSocket, from `connection_init` to its close: read, write, time, report.
 
-A `Session` owns the socket and the `clew.protocol` connection for it (through a `Dialect`):
-its reader task feeds every frame to the connection and answers what concerns the connection
-itself (ack, ping, a legacy rejection); its `run` writes the queued frames, fires the
-connection's timers (ack timeout, pings, pong and `ka` timeouts) and decides when to close (the
-client closed, no operation needed the socket for `idle_timeout`, or a rule was broken, with the
-protocol's close code). What concerns an operation goes to its `SessionHost`, the
-`WebSocketManager` that owns the operations and decides whether to reconnect from the
-`Outcome` the session reports.
+A `Session` owns the socket and the neutral `clew.protocol.websocket.Connection` for it, which
+hides the subprotocol: its reader task feeds every frame to the connection and acts on the
+events in one `match` (ack, ping reply, a legacy rejection, a broken rule); its `run` writes the
+queued frames, fires the connection's timers (ack timeout, pings, pong and `ka` timeouts) and
+decides when to close (the client closed, no operation needed the socket for `idle_timeout`, or
+the connection called for a close, with its code). What concerns an operation goes to its
+`SessionHost`, the `WebSocketManager` that owns the operations and decides whether to
+reconnect from the `Outcome` the session reports.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Protocol, final
+from enum import Enum
+from typing import Protocol, assert_never, final
 
 import aiohttp
 
-from clew.protocol import (
-    CloseCode,
-    JSONObject,
-    ProtocolError,
-    RemoteProtocolError,
-    limit_close_reason,
+from clew.protocol import CloseCode, ConnectionState, JSONObject, ProtocolError, limit_close_reason
+from clew.protocol.websocket import (
+    Acknowledged,
+    CloseRequired,
+    Connection,
+    Event,
+    InitRequested,
+    OperationCancelled,
+    OperationCompleted,
+    OperationFailed,
+    OperationRequested,
+    PingReceived,
+    Refused,
+    Rejected,
+    ResultReceived,
 )
-from clew.protocol import graphql_transport_ws as tws
-from clew.protocol import graphql_ws as lws
 
 from ._subscription import Operation
-from ._ws_dialects import Dialect, IncomingMessage
-from .errors import SubscriptionError, WebSocketClosedError
+from .errors import (
+    AckTimeoutError,
+    MessageTooBigError,
+    SubscriptionError,
+    WebSocketClosedError,
+    WebSocketProtocolError,
+)
 
-__all__ = ["Outcome", "Session", "SessionHost", "wait"]
+__all__ = ["Cause", "Outcome", "Session", "SessionHost", "wait"]
+
+
+class Cause(Enum):
+    """Why a socket ended, where it matters to the caller: each has its own error type."""
+
+    #: Anything else: a drop, a close by the server, a timeout other than the ack's.
+    CLOSED = WebSocketClosedError
+    #: The server broke the protocol (either subprotocol).
+    PROTOCOL = WebSocketProtocolError
+    #: The server sent a message over the size limit.
+    TOO_BIG = MessageTooBigError
+    #: The server did not acknowledge `connection_init` in time.
+    NO_ACK = AckTimeoutError
 
 
 class Outcome:
     """How one connection attempt ended; the runner decides from it whether to retry."""
 
-    __slots__ = ("acked", "broken", "cause", "close_with", "code", "fatal", "idle", "reason")
+    __slots__ = (
+        "acked",
+        "cause",
+        "close_with",
+        "code",
+        "fatal",
+        "idle",
+        "kind",
+        "reason",
+        "useful",
+    )
 
     def __init__(self, reason: str = "", *, cause: BaseException | None = None) -> None:
         #: The close code: the server's, or the one we closed with; None if never opened.
@@ -49,10 +84,15 @@ class Outcome:
         self.cause = cause
         #: The server acknowledged `connection_init` on this socket.
         self.acked = False
-        #: The server sent a frame the protocol rejects; its ack proved nothing.
-        self.broken = False
-        #: Retrying cannot help, whatever the code says (handshake refused, no subprotocol).
+        #: A result, error or completion arrived: the socket did some work. Only then does a
+        #: drop start the retry count afresh; an ack alone proves nothing (a server that acks
+        #: and then fails the same way every time must not make the client loop forever).
+        self.useful = False
+        #: Retrying cannot help, whatever the code says (handshake refused, no subprotocol,
+        #: a broken protocol, a message too big).
         self.fatal = False
+        #: Why it ended, as far as the error type the caller sees goes.
+        self.kind = Cause.CLOSED
         #: We closed it because no operation needed it any more.
         self.idle = False
         #: The code to close the socket with, when it differs from the one reported.
@@ -65,7 +105,7 @@ class Outcome:
 
     def error(self) -> WebSocketClosedError:
         """The exception callers see when this outcome is final."""
-        error = WebSocketClosedError(self.code, self.reason)
+        error: WebSocketClosedError = self.kind.value(self.code, self.reason)
         error.__cause__ = self.cause
         return error
 
@@ -107,16 +147,6 @@ async def wait(event: asyncio.Event, until: float | None) -> None:
             timer.cancel()
 
 
-def _rejection(payload: JSONObject | None) -> str:
-    """The close reason for a legacy `connection_error`: its `message`, else its JSON payload."""
-    if payload is None:
-        return "Forbidden"
-    message = payload.get("message")
-    if isinstance(message, str) and message:
-        return message
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-
-
 @final
 class Session:
     """One open socket and its protocol connection; its reader starts with it.
@@ -134,7 +164,7 @@ class Session:
         "_reader",
         "_wake",
         "_ws",
-        "dialect",
+        "conn",
         "generation",
         "outcome",
     )
@@ -142,7 +172,7 @@ class Session:
     def __init__(
         self,
         ws: aiohttp.ClientWebSocketResponse,
-        dialect: Dialect,
+        conn: Connection,
         host: SessionHost,
         *,
         wake: asyncio.Event,
@@ -150,7 +180,7 @@ class Session:
         idle_timeout: float,
     ) -> None:
         self._ws = ws
-        self.dialect = dialect
+        self.conn = conn
         self._host = host
         self._wake = wake
         self.generation = generation
@@ -170,14 +200,14 @@ class Session:
     def subscribe(self, operation: Operation) -> None:
         """Queue the frame that starts `operation`, and mark it as sent on this socket.
 
-        Raises what the dialect raises when it cannot encode the operation; when that broke
+        Raises what the connection raises when it refuses the operation; when that broke
         the connection, the session closes with the protocol's code.
         """
-        dialect = self.dialect
+        conn = self.conn
         try:
-            frame = dialect.subscribe(operation.id, operation.payload)
+            frame = conn.start(operation.id, operation.payload)
         except ProtocolError as exc:
-            if dialect.broken:
+            if conn.state is ConnectionState.CLOSING:
                 self.outcome.close(exc.close_code, exc.reason, exc)  # the connection says: close
                 self._wake.set()
             raise
@@ -197,25 +227,27 @@ class Session:
                 )
                 outcome.fatal = True
             else:
-                self._outbox.append(self.dialect.init(payload))
+                self._outbox.append(self.conn.init(payload))
                 await self._pump()
-        except (aiohttp.ClientError, ConnectionError):
-            pass  # a write failed: the socket is gone and the reader reports how
+        except (aiohttp.ClientError, ConnectionError) as exc:
+            # A write failed: the socket is gone. The reader may still report how (a close
+            # frame came first); if not, it was lost, never a normal closure.
+            await asyncio.wait({self._reader}, timeout=0.1)
+            outcome.close(CloseCode.ABNORMAL_CLOSURE, "The connection was lost", exc)
         except Exception as exc:  # a bug: close with the protocol's code, never hang
             reason = limit_close_reason(f"Internal client error: {exc!r}")
             outcome.close(CloseCode.INTERNAL_CLIENT_ERROR, reason, exc)
 
     async def shut(self) -> None:
         """Close the socket with the outcome's code and wait for the reader to finish."""
-        ws, dialect, reader, outcome = self._ws, self.dialect, self._reader, self.outcome
+        ws, conn, reader, outcome = self._ws, self.conn, self._reader, self.outcome
         try:
             if not ws.closed:
                 if outcome.code is None:
                     outcome.close(CloseCode.NORMAL_CLOSURE, "Normal Closure")
                 code = outcome.close_with or outcome.code
                 if code == CloseCode.NORMAL_CLOSURE:
-                    goodbye = dialect.goodbye()
-                    if goodbye is not None:
+                    for goodbye in conn.terminate().frames:
                         await ws.send_str(goodbye)
                 assert code is not None
                 await ws.close(code=code, message=outcome.reason.encode("utf-8"))
@@ -225,14 +257,14 @@ class Session:
             if not reader.done():
                 reader.cancel()
             await asyncio.wait({reader})
-            dialect.connection_closed()
+            conn.connection_closed()
             if outcome.code is None:
                 outcome.close(CloseCode.ABNORMAL_CLOSURE, "The connection was lost")
 
     async def _pump(self) -> None:
         """Write queued frames, fire timers and decide when to close, until the socket ends."""
         loop = asyncio.get_running_loop()
-        ws, dialect, reader, outcome = self._ws, self.dialect, self._reader, self.outcome
+        ws, conn, reader, outcome = self._ws, self.conn, self._reader, self.outcome
         host, outbox, idle_timeout = self._host, self._outbox, self._idle_timeout
         while True:
             self._wake.clear()
@@ -244,13 +276,13 @@ class Session:
                 outcome.close(CloseCode.NORMAL_CLOSURE, "Normal Closure")
                 return
             now = loop.time()
-            wake_at = dialect.next_deadline()
+            wake_at = conn.next_deadline()
             if wake_at is not None and now >= wake_at:
-                try:
-                    outbox.extend(dialect.handle_timer(now))
-                except RemoteProtocolError as exc:
-                    outcome.close(exc.close_code, exc.reason, exc)
+                due = conn.handle_timer(now)
+                if isinstance(due, CloseRequired):
+                    self._close_required(due)
                     return
+                outbox.extend(due)
                 continue
             if host.active_operations:
                 self._idle_since = None
@@ -266,26 +298,20 @@ class Session:
 
     async def _read(self) -> None:
         """Feed every frame to the protocol connection until the socket closes."""
-        ws, dialect, outcome = self._ws, self.dialect, self.outcome
+        ws, conn, outcome = self._ws, self.conn, self.outcome
         try:
             while True:
                 message = await ws.receive()
                 kind = message.type
                 if kind is aiohttp.WSMsgType.TEXT or kind is aiohttp.WSMsgType.BINARY:
-                    try:
-                        received = dialect.receive(message.data)
-                    except RemoteProtocolError as exc:
-                        outcome.close(exc.close_code, exc.reason, exc)
-                        outcome.broken = True
-                        return
-                    for incoming in received:
-                        self._dispatch(incoming)
+                    for event in conn.receive(message.data):
+                        if not self._dispatch(event):
+                            return
                 elif kind is aiohttp.WSMsgType.CLOSE:
                     outcome.close(int(message.data), str(message.extra or ""))
                     return
                 elif kind is aiohttp.WSMsgType.ERROR:
-                    cause = message.data if isinstance(message.data, BaseException) else None
-                    outcome.close(CloseCode.ABNORMAL_CLOSURE, f"WebSocket error: {cause!r}", cause)
+                    self._failed(message.data)
                     return
                 else:  # CLOSING / CLOSED: we closed it, or the TCP connection vanished
                     outcome.close(CloseCode.ABNORMAL_CLOSURE, "The connection was lost")
@@ -296,31 +322,61 @@ class Session:
         finally:
             self._wake.set()
 
-    def _dispatch(self, message: IncomingMessage) -> None:
-        """Act on one message the protocol connection accepted."""
+    def _failed(self, error: object) -> None:
+        """aiohttp reported an error frame: a message over the size limit, or a broken socket."""
+        outcome = self.outcome
+        cause = error if isinstance(error, BaseException) else None
+        if isinstance(error, aiohttp.WebSocketError) and error.code == _MESSAGE_TOO_BIG:
+            # aiohttp already closed with 1009. The server would send the same message again:
+            # retrying cannot help (gql raises at once too).
+            outcome.close(_MESSAGE_TOO_BIG, limit_close_reason(f"Message too big: {error}"), cause)
+            outcome.kind, outcome.fatal = Cause.TOO_BIG, True
+            return
+        outcome.close(CloseCode.ABNORMAL_CLOSURE, f"WebSocket error: {error!r}", cause)
+
+    def _dispatch(self, event: Event) -> bool:
+        """Act on one event of the protocol connection; False when the socket must close."""
         host, outcome = self._host, self.outcome
-        match message:
-            case tws.ConnectionAck() | lws.ConnectionAck():
+        match event:
+            case ResultReceived(id=operation_id, payload=result):
+                outcome.useful = True
+                host.deliver(operation_id, result)
+            case OperationCompleted(id=operation_id):
+                outcome.useful = True
+                host.end(operation_id, None)
+            case OperationFailed(id=operation_id, errors=errors):
+                outcome.useful = True
+                host.end(operation_id, SubscriptionError(errors))
+            case Acknowledged():
                 outcome.acked = True
                 host.acknowledged(self)
-            case tws.Ping():
-                self.send(self.dialect.pong(message))
-            case (
-                tws.Next(id=operation_id, payload=result)
-                | lws.Data(id=operation_id, payload=result)
-            ):
-                host.deliver(operation_id, result)
-            case tws.Error(id=operation_id, payload=errors):
-                host.end(operation_id, SubscriptionError(errors))
-            case lws.Error(id=operation_id):
-                host.end(operation_id, SubscriptionError(message.errors))
-            case tws.Complete(id=operation_id) | lws.Complete(id=operation_id):
-                host.end(operation_id, None)
-            case lws.ConnectionErrorMessage(payload=payload) if not outcome.acked:
+            case PingReceived(reply=reply):
+                self.send(reply)
+            case Rejected(reason=reason):
                 # The legacy rejection of `connection_init`: reported as the other subprotocol's
                 # 4403, so one policy covers both; the socket itself closes normally.
-                outcome.close(CloseCode.FORBIDDEN, limit_close_reason(_rejection(payload)))
+                outcome.close(CloseCode.FORBIDDEN, reason)
                 outcome.close_with = CloseCode.NORMAL_CLOSURE
-                self._wake.set()
+                return False
+            case CloseRequired():
+                self._close_required(event)
+                return False
+            case InitRequested() | OperationRequested() | OperationCancelled() | Refused():
+                pass  # only a server receives these; a client connection never reports them
             case _:
-                pass  # pong, ka, late connection_error: nothing to do
+                assert_never(event)
+        return True
+
+    def _close_required(self, event: CloseRequired) -> None:
+        """The connection called for a close: a broken rule (never retried) or a timeout."""
+        outcome = self.outcome
+        outcome.close(event.code, event.reason)
+        if not event.retryable:
+            outcome.kind, outcome.fatal = Cause.PROTOCOL, True
+        elif event.code == CloseCode.CONNECTION_ACKNOWLEDGEMENT_TIMEOUT:
+            outcome.kind = Cause.NO_ACK
+        self._wake.set()
+
+
+#: RFC 6455 §7.4.1: a message too big to process.
+_MESSAGE_TOO_BIG = 1009

@@ -41,7 +41,7 @@ from ._types import (
     resolve_headers,
 )
 from ._upload import PREFLIGHT_HEADER, contains_files, multipart_form
-from ._ws_dialects import WebSocketOptions
+from ._ws_options import WebSocketOptions
 from .errors import (
     ConnectionFailedError,
     HTTPStatusError,

@@ -23,7 +23,7 @@ from ._messages import GraphQLRequest, GraphQLResponse, ResponseStream
 from ._proxy import OperationProxy, QueryField, SubscriptionField
 from ._schema import SchemaCache, SchemaSource, validate_operation
 from ._types import ConnectionParams, Headers, WebSocketManagerFactory
-from ._ws_dialects import WebSocketOptions
+from ._ws_options import WebSocketOptions
 from .backend import AIOHTTPBackend
 from .errors import GraphQLResponseError
 

@@ -8,15 +8,18 @@ from collections.abc import Mapping, Sequence
 from clew.protocol import FormattedError, JSONObject
 
 __all__ = [
+    "AckTimeoutError",
     "ConnectionFailedError",
     "GraphQLResponseError",
     "HTTPStatusError",
     "InvalidResponseError",
+    "MessageTooBigError",
     "SchemaValidationError",
     "SubscriptionError",
     "TransportError",
     "TransportTimeoutError",
     "WebSocketClosedError",
+    "WebSocketProtocolError",
 ]
 
 #: How much of a response body an exception message quotes; the full body stays on `.body`.
@@ -135,6 +138,21 @@ class WebSocketClosedError(TransportError):
         super().__init__(f"WebSocket closed {code}{suffix}")
         self.close_code = close_code
         self.reason = reason
+
+
+class WebSocketProtocolError(WebSocketClosedError):
+    """The server broke the GraphQL-over-WebSocket protocol (either subprotocol): not retried."""
+
+
+class MessageTooBigError(WebSocketClosedError):
+    """The server sent a message over `WebSocketOptions.max_message_size`: closed 1009.
+
+    Not retried: the server would send the same message again.
+    """
+
+
+class AckTimeoutError(WebSocketClosedError, builtins.TimeoutError):
+    """The server never acknowledged `connection_init` (4504), however often the client tried."""
 
 
 class SubscriptionError(Exception):

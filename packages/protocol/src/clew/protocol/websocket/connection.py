@@ -387,7 +387,10 @@ class Connection:
 
 
 def _rejection_reason(payload: JSONObject | None) -> str:
-    """Why a legacy server refused: the `message` of its `connection_error`, else "Forbidden"."""
-    message = payload.get("message") if payload is not None else None
-    reason = message if isinstance(message, str) and message else "Forbidden"
+    """Why a legacy server refused: the `message` of its `connection_error`, else its payload
+    as JSON, else "Forbidden"."""
+    if payload is None:
+        return "Forbidden"
+    message = payload.get("message")
+    reason = message if isinstance(message, str) and message else json_dumps(payload)
     return limit_close_reason(reason)
