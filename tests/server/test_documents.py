@@ -104,7 +104,11 @@ def test_mismatched_hash_is_400_and_not_stored() -> None:
 def test_invalid_documents_are_not_stored() -> None:
     client = TestClient(make_app())
     bad = "{ nope }"
-    response = client.post("/", json={"query": bad, "extensions": extension(sha256_hash(bad))})
+    response = client.post(
+        "/",
+        json={"query": bad, "extensions": extension(sha256_hash(bad))},
+        headers={"Accept": "application/graphql-response+json"},
+    )
     assert response.status_code == 400
     assert "nope" in response.json()["errors"][0]["message"]
     assert client.post("/", json={"extensions": extension(sha256_hash(bad))}).json() == NOT_FOUND

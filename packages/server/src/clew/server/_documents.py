@@ -26,7 +26,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Protocol, final, runtime_checkable
 
-from clew.protocol._types import FormattedError, JSONObject
+from clew.protocol import FormattedError, JSONObject
 from clew.protocol.http import (
     PersistedQuery,
     PersistedQueryError,
