@@ -42,6 +42,15 @@ class SubscriptionCall:
         """The request whose events this stream carries."""
         return self._request
 
+    @property
+    def resubscriptions(self) -> int:
+        """How many times the operation was re-sent after a reconnect, restarting its events.
+
+        0 for a transport that does not resubscribe (or does not say).
+        """
+        count = getattr(self._stream, "resubscriptions", 0)
+        return count if isinstance(count, int) else 0
+
     def __await__(self) -> Generator[None, None, GraphQLResponse]:
         return self._response().__await__()
 
