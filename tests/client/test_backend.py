@@ -152,7 +152,9 @@ async def test_subscribe_goes_through_the_one_transport(server: Server) -> None:
     settings = transport.settings
     assert settings.url == AIOHTTPBackend.adapt_to_websocket_endpoint(server.url)
     assert settings.subprotocols == ("graphql-ws", "graphql-transport-ws")  # qlient's order
-    assert settings.connection_params is params
+    # Asked on every connect, wrapped to add the current trace context (none here).
+    assert callable(settings.connection_params)
+    assert await settings.connection_params() == await params()
     assert settings.headers == {"Authorization": "Bearer x"}
     assert settings.options == {"keepalive": 5}
     assert settings.id_factory() != settings.id_factory()

@@ -33,8 +33,9 @@ HeaderProvider: TypeAlias = Callable[[], Awaitable[Mapping[str, str]]]
 #: Static headers, or an async callable asked before every request.
 Headers: TypeAlias = Mapping[str, str] | HeaderProvider
 
-#: The `connection_init` payload: a fixed object, or an async callable asked on every (re)connect.
-ConnectionParams: TypeAlias = "JSONObject | Callable[[], Awaitable[JSONObject]]"
+#: The `connection_init` payload: a fixed object, or an async callable asked on every (re)connect
+#: (which may answer None: no payload).
+ConnectionParams: TypeAlias = "JSONObject | Callable[[], Awaitable[JSONObject | None]]"
 
 
 async def resolve_headers(headers: Headers | None) -> dict[str, str]:

@@ -32,6 +32,7 @@ from clew.protocol.http import (
 
 from ._messages import GraphQLRequest, GraphQLResponse, GraphQLSubscriptionRequest
 from ._subscription_call import SubscriptionCall
+from ._tracing import trace_headers, with_trace_context
 from ._types import (
     ConnectionParams,
     Headers,
@@ -284,7 +285,7 @@ class AIOHTTPBackend:
             url=self.ws_endpoint,
             subprotocols=self.subscription_protocols,
             headers=self.headers,
-            connection_params=connection_params,
+            connection_params=with_trace_context(connection_params),
             id_factory=id_factory,
             options=self.websocket_options,
         )
@@ -324,12 +325,12 @@ class AIOHTTPBackend:
         raise TransportError(f"{self.ws_endpoint} completed the operation without a result")
 
     async def _get(self, request: WireRequest) -> ResponseBody:
-        headers = {"Accept": ACCEPT}
+        headers = {"Accept": ACCEPT, **trace_headers()}
         headers.update(await resolve_headers(self.headers))
         return await self._send("GET", headers, params=request.to_query_params())
 
     async def _post(self, payload: JSONObject, request: WireRequest) -> ResponseBody:
-        headers = {"Accept": ACCEPT}
+        headers = {"Accept": ACCEPT, **trace_headers()}
         if contains_files(request.variables):
             headers[PREFLIGHT_HEADER] = "1"
             headers.update(await resolve_headers(self.headers))

@@ -15,6 +15,7 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess tes
 
 from clew.protocol.http import StatusRules
 
+from ._cors import CORS
 from ._documents import (
     DocumentRefusal,
     DocumentStore,
@@ -46,6 +47,7 @@ from .explorer import Explorer
 from .http_handler import GraphQLHTTPHandler
 
 __all__ = [
+    "CORS",
     "INTERNAL_ERROR_MESSAGE",
     "ContextValue",
     "DocumentRefusal",

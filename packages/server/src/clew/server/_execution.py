@@ -31,7 +31,7 @@ Unexpected exceptions are masked ("Internal server error") unless `debug` is on.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterable, Callable, Collection, Mapping
+from collections.abc import AsyncIterable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from inspect import isawaitable
@@ -113,6 +113,34 @@ class InternalServerError(Exception):
     def __init__(self, result: FormattedExecutionResult) -> None:
         super().__init__(INTERNAL_ERROR_MESSAGE)
         self.result = result
+
+
+def _extensions_finished(
+    extensions: list[Extension], context_value: object, errors: Sequence[GraphQLError] | None
+) -> None:
+    # Errors first: a tracer records them on the operation's span before it ends.
+    for extension in extensions:
+        if errors:
+            extension.has_errors(errors, context_value)
+        extension.request_finished(context_value)
+
+
+@final
+class _StreamHooks:
+    """A subscription's extensions: errors of its events as they come, the end on close."""
+
+    __slots__ = ("_context", "_extensions")
+
+    def __init__(self, extensions: list[Extension], context_value: object) -> None:
+        self._extensions = extensions
+        self._context = context_value
+
+    def errors(self, errors: Sequence[GraphQLError]) -> None:
+        for extension in self._extensions:
+            extension.has_errors(errors, self._context)
+
+    def closed(self) -> None:
+        _extensions_finished(self._extensions, self._context, None)
 
 
 @final
@@ -288,13 +316,12 @@ class Engine:
         Resolver errors are in the result; an exception outside the resolvers (a failing root
         value callable, a broken schema) raises `InternalServerError`.
         """
-        extensions = [factory() for factory in self._extensions] if self._extensions else None
-        if extensions:
-            for extension in extensions:
-                extension.request_started(context_value)
+        extensions = self._extensions_started(prepared, context_value)
+        result: ExecutionResult | None = None
+        failure: Exception | None = None
         try:
             root = await self._root_for(prepared, variables, context_value)
-            result = graphql_execute(
+            outcome = graphql_execute(
                 self.schema,
                 prepared.document,
                 root,
@@ -304,16 +331,18 @@ class Engine:
                 middleware=self._middleware,
                 **self._executor_options,  # type: ignore[arg-type]
             )
-            if not isinstance(result, ExecutionResult):
-                result = await result
+            result = outcome if isinstance(outcome, ExecutionResult) else await outcome
         except GraphQLError as error:
             result = ExecutionResult(None, [error])
         except Exception as error:  # a bug outside any resolver, e.g. in a root value callable
+            failure = error
             raise InternalServerError(self._internal_error(error)) from error
         finally:
             if extensions:
-                for extension in extensions:
-                    extension.request_finished(context_value)
+                errors = result.errors if result is not None else None
+                if failure is not None:
+                    errors = [UnexpectedError(failure)]
+                _extensions_finished(extensions, context_value, errors)
         return self.format_result(result, context_value, extensions)
 
     async def subscribe(
@@ -325,6 +354,7 @@ class Engine:
         """
         if prepared.operation_type is not OperationType.SUBSCRIPTION:
             raise ValueError("Engine.subscribe() runs subscriptions; use execute() for the others")
+        extensions = self._extensions_started(prepared, context_value)
         try:
             root = await self._root_for(prepared, variables, context_value)
             source, execute_event = open_source_stream(
@@ -339,12 +369,20 @@ class Engine:
             if isawaitable(source):
                 source = await source
         except GraphQLError as error:
-            return self.format_result(ExecutionResult(None, [error]), context_value)
+            source = ExecutionResult(None, [error])
         except Exception as error:
+            if extensions:
+                _extensions_finished(extensions, context_value, [UnexpectedError(error)])
             raise InternalServerError(self._internal_error(error)) from error
+        except BaseException:
+            if extensions:
+                _extensions_finished(extensions, context_value, None)
+            raise
         if isinstance(source, ExecutionResult):
+            if extensions:
+                _extensions_finished(extensions, context_value, source.errors)
             # The stream could not be created: a request error, so no `data` (as graphql-js).
-            failed = self.format_result(source, context_value)
+            failed = self.format_result(source, context_value, extensions)
             if failed.get("data") is None:
                 failed.pop("data", None)
             return failed
@@ -359,6 +397,7 @@ class Engine:
             context_value,
             format_result=self.format_result,
             unexpected=self._internal_error,
+            hooks=_StreamHooks(extensions, context_value) if extensions else None,
         )
 
     async def _root_for(
@@ -370,6 +409,18 @@ class Engine:
         root = factory(context_value, prepared.operation_name, variables, prepared.document)
         return await root if isawaitable(root) else root
 
+    def _extensions_started(
+        self, prepared: PreparedOperation, context_value: object
+    ) -> list[Extension] | None:
+        if not self._extensions:
+            return None
+        extensions = [factory() for factory in self._extensions]
+        kind, name = prepared.operation_type, prepared.operation_name
+        for extension in extensions:
+            extension.request_started(context_value)
+            extension.operation_started(kind, name, context_value)
+        return extensions
+
     # -- formatting ------------------------------------------------------------------------
 
     def format_result(
@@ -378,7 +429,8 @@ class Engine:
         context_value: object,
         extensions: list[Extension] | None = None,
     ) -> FormattedExecutionResult:
-        """The wire shape of `result`: errors formatted (and masked), extensions merged.
+        """The wire shape of `result`: errors formatted (and masked), extensions merged (their
+        `format`; `has_errors` ran earlier, while the operation was still open).
 
         A result that failed before execution (such as variable coercion) carries no `data`
         key, as the GraphQL spec requires for request errors.
@@ -391,9 +443,6 @@ class Engine:
             formatted = {"errors": self._format(errors)}
         else:
             formatted = {"data": result.data, "errors": self._format(errors)}
-        if errors and extensions:
-            for extension in extensions:
-                extension.has_errors(errors, context_value)
         entries: JSONObject = dict(result.extensions or {})
         if extensions:
             for extension in extensions:

@@ -8,9 +8,9 @@ imports the engine.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from inspect import signature
-from typing import TYPE_CHECKING, TypeAlias, cast, final
+from typing import TYPE_CHECKING, Protocol, TypeAlias, cast, final
 
 import graphql.execution
 from graphql import ExecutionResult, GraphQLError, GraphQLSchema, create_source_event_stream
@@ -18,6 +18,8 @@ from graphql import execute as graphql_execute
 from graphql.execution import MiddlewareManager
 
 from clew.protocol import FormattedExecutionResult, JSONObject
+
+from ._errors import UnexpectedError
 
 if TYPE_CHECKING:
     from graphql.execution import Executor
@@ -29,6 +31,7 @@ __all__ = [
     "EXECUTOR_KEYWORD",
     "EventExecutor",
     "ResultFormatter",
+    "StreamHooks",
     "SubscriptionStream",
     "UnexpectedFormatter",
     "open_source_stream",
@@ -47,6 +50,14 @@ EventExecutor: TypeAlias = "Callable[[object], ExecutionResult | Awaitable[Execu
 ResultFormatter: TypeAlias = "Callable[[ExecutionResult, object], FormattedExecutionResult]"
 #: Logs an exception raised outside the resolvers and returns the safe error result to send.
 UnexpectedFormatter: TypeAlias = "Callable[[Exception], FormattedExecutionResult]"
+
+
+class StreamHooks(Protocol):
+    """What the engine's extensions hear from a stream: its errors, and its close (once)."""
+
+    def errors(self, errors: Sequence[GraphQLError]) -> None: ...
+
+    def closed(self) -> None: ...
 
 
 def open_source_stream(
@@ -137,6 +148,7 @@ class SubscriptionStream:
         "_context",
         "_execute",
         "_format",
+        "_hooks",
         "_iterator",
         "_next",
         "_plan",
@@ -153,7 +165,9 @@ class SubscriptionStream:
         *,
         format_result: ResultFormatter,
         unexpected: UnexpectedFormatter,
+        hooks: StreamHooks | None = None,
     ) -> None:
+        self._hooks = hooks
         self._iterator: AsyncIterator[object] = aiter(source)
         self._next = self._iterator.__anext__
         self._execute = execute_event
@@ -179,10 +193,12 @@ class SubscriptionStream:
             raise
         except GraphQLError as error:
             self.failed = True
+            self._report([error])
             await self.aclose()
             return self._format(ExecutionResult(None, [error]), self._context)
         except Exception as error:
             self.failed = True
+            self._report([UnexpectedError(error)])
             await self.aclose()
             return self._unexpected(error)
         plan = self._plan
@@ -194,7 +210,13 @@ class SubscriptionStream:
         result = self._execute(event)
         if not isinstance(result, ExecutionResult):
             result = await result
+        if result.errors:
+            self._report(result.errors)
         return self._format(result, self._context)
+
+    def _report(self, errors: Sequence[GraphQLError]) -> None:
+        if self._hooks is not None:
+            self._hooks.errors(errors)
 
     async def aclose(self) -> None:
         """Stop the subscription and close its source stream (idempotent)."""
@@ -202,5 +224,9 @@ class SubscriptionStream:
             return
         self._closed = True
         close = getattr(self._iterator, "aclose", None)
-        if close is not None:
-            await close()
+        try:
+            if close is not None:
+                await close()
+        finally:
+            if self._hooks is not None:
+                self._hooks.closed()

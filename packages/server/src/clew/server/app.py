@@ -10,11 +10,14 @@ from typing import TYPE_CHECKING
 from graphql import ASTValidationRule, GraphQLSchema, build_schema
 from graphql.execution import MiddlewareManager
 from starlette.datastructures import State
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 from starlette.websockets import WebSocket
 
-from clew.protocol import Subprotocol, select_subprotocol
+from clew.protocol import CloseCode, Subprotocol, select_subprotocol
 from clew.protocol.websocket import not_acceptable
 
+from ._cors import CORS, websocket_origin_allowed
 from ._documents import DocumentStore, InMemoryDocumentStore, PersistedDocuments, TrustedDocuments
 from ._execution import Engine
 from ._extensions import ExtensionList
@@ -69,6 +72,7 @@ class GraphQL:
         document_cache_size: int = 1024,
         documents: TrustedDocuments | None = None,
         persisted_queries: bool | DocumentStore = True,
+        cors: CORS | None = None,
     ) -> None:
         """`documents` restricts (or extends) what runs to a trusted manifest; APQ is on by
         default with an in-memory store, `persisted_queries` names another store or turns it off.
@@ -102,6 +106,14 @@ class GraphQL:
         self.explorer: Explorer | None = explorer if explorer and introspection else None
         self.http_handler = http_handler if http_handler is not None else GraphQLHTTPHandler()
         self.http_handler.configure(self.engine, self.explorer)
+        #: Which other origins may call the endpoint from a browser (None: only its own).
+        self.cors = cors
+        self._http: ASGIApp = self.http_handler.handle
+        self._cors_middleware: CORSMiddleware | None = None
+        if cors is not None:
+            methods = ["GET", "POST"] if self.http_handler.allow_get else ["POST"]
+            self._cors_middleware = cors.wrap(self.http_handler.handle, methods)
+            self._http = self._cors_middleware
         if websocket_handlers is None:
             websocket_handlers = _default_websocket_handlers()
         self.websocket_handlers: tuple[WebSocketHandler, ...] = tuple(websocket_handlers)
@@ -146,7 +158,7 @@ class GraphQL:
         if kind == "http":
             self._in_flight += 1
             try:
-                await self.http_handler.handle(scope, receive, send)
+                await self._http(scope, receive, send)
             finally:
                 self._in_flight -= 1
                 if self._in_flight == 0 and self._idle is not None:
@@ -157,6 +169,12 @@ class GraphQL:
             await self._lifespan(receive, send)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._cors_middleware is not None and not websocket_origin_allowed(
+            scope, self._cors_middleware
+        ):
+            # Closing before accepting answers the handshake with HTTP 403.
+            await WebSocket(scope, receive, send).close(CloseCode.FORBIDDEN, "Origin not allowed")
+            return
         chosen = select_subprotocol(
             scope.get("subprotocols", ()), supported=self._by_subprotocol.keys()
         )
