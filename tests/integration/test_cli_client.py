@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import pty
 import signal
 import subprocess
 import sys
@@ -157,3 +159,41 @@ async def test_ctrl_c_completes_the_subscription_cleanly(clew_server: RunningSer
         ),
         within=30,
     )
+
+
+def on_a_terminal(*args: str, env: dict[str, str]) -> tuple[int, bytes]:
+    """Run clew with stdout on a pseudo-terminal; its status and what the terminal showed."""
+    primary, secondary = pty.openpty()
+    try:
+        completed = subprocess.run(
+            [str(CLEW), *args], stdout=secondary, env=env, timeout=60, check=False
+        )
+        os.close(secondary)
+        secondary = -1
+        output = b""
+        while True:
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:  # the other side is closed: everything was read
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        os.close(primary)
+        if secondary != -1:
+            os.close(secondary)
+    return completed.returncode, output
+
+
+def test_a_terminal_gets_colour_unless_no_color_is_set(clew_server: RunningServer) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    status, output = on_a_terminal("query", clew_server.http_url, "{ hello }", env=env)
+    assert status == 0
+    assert f'{ANSI}34;1m"hello"{ANSI}0m'.encode() in output
+    status, output = on_a_terminal(
+        "query", clew_server.http_url, "{ hello }", env={**env, "NO_COLOR": "1"}
+    )
+    assert status == 0
+    assert b'"hello": "Hello, world!"' in output
+    assert ANSI.encode() not in output
