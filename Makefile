@@ -10,7 +10,7 @@ NODE_STAMP := $(PEERS)/node_modules/.installed
 EXPLORER_ASSETS := .cache/explorer-assets
 EXPLORER_STAMP := $(EXPLORER_ASSETS)/.complete
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench bench-smoke wrk clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) is required"; exit 1; }
@@ -32,15 +32,24 @@ install: $(STAMP)
 run: $(STAMP) $(EXPLORER_STAMP)
 	CLEW_EXPLORER_ASSETS=$(EXPLORER_ASSETS) $(BIN)/clew serve clew.server.demo:app --host 127.0.0.1 --port 8000
 
-test: $(STAMP) $(NODE_STAMP) $(EXPLORER_STAMP)
+test: $(STAMP) $(NODE_STAMP) $(EXPLORER_STAMP) wrk
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 		{ echo "the browser test needs Debian's chromium package: apt-get install chromium"; exit 1; }
 	$(BIN)/python -m pytest --cov=clew.protocol --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=100
 
-bench: $(STAMP)
-	$(BIN)/python benchmarks/http/bench_hello.py
-	$(BIN)/python benchmarks/subscriptions/bench_stream.py
+# wrk loads the HTTP workloads of `make bench` (and their smoke run in `make test`).
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null; \
+	  else echo "wrk is required: install the Debian package wrk (apt-get install wrk)"; exit 1; fi; }
+
+bench: $(STAMP) wrk
+	$(BIN)/python benchmarks/run.py --json benchmarks/results.json
+	$(BIN)/python benchmarks/chart.py benchmarks/results.json benchmarks/results.png
+
+bench-smoke: $(STAMP) wrk
+	$(BIN)/python benchmarks/run.py --smoke
 
 lint: $(STAMP)
 	$(BIN)/ruff check packages tests benchmarks

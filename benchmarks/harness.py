@@ -1,45 +1,43 @@
-"""What both benchmarks share: uvicorn servers side by side on loopback, stopped by PID, and
-one report format with the ratios that matter (clew against each other server)."""
+"""What every workload shares: uvicorn servers side by side on loopback, pinned to one core and
+stopped by PID; the load generator pinned to the other; CPU and memory read from `/proc`."""
 
 from __future__ import annotations
 
 import os
+import resource
+import shutil
 import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Measurement", "Server", "cpu_seconds", "report", "servers"]
+__all__ = [
+    "CLIENT_CPU",
+    "SERVER_CPU",
+    "Server",
+    "cpu_seconds",
+    "pin_self",
+    "pinned",
+    "raise_open_files",
+    "rss_kib",
+    "servers",
+]
 
-
-@dataclass
-class Measurement:
-    """How many items (requests or events) one server handled, in how long."""
-
-    name: str
-    count: int
-    seconds: float
-    failures: int
-    #: CPU time the server process spent meanwhile (user + system), in seconds.
-    server_cpu: float = 0.0
-
-    @property
-    def rate(self) -> float:
-        return self.count / self.seconds if self.seconds else 0.0
-
-    @property
-    def cpu_per_item(self) -> float:
-        """Server CPU microseconds per request or event: the cost, whatever the client's speed."""
-        return self.server_cpu / self.count * 1e6 if self.count else 0.0
+HERE = Path(__file__).resolve().parent
+_CORES = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+#: The core the servers run on, and the core the load generators and clients run on; None when
+#: the machine has a single core (then nothing is pinned).
+SERVER_CPU: int | None = _CORES[0] if len(_CORES) >= 2 else None
+CLIENT_CPU: int | None = _CORES[1] if len(_CORES) >= 2 else None
 
 
 @dataclass(frozen=True)
 class Server:
-    """One running server: where to reach it and whose CPU time to read."""
+    """One running server: where to reach it and whose CPU time and memory to read."""
 
     port: int
     pid: int
@@ -55,26 +53,57 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def rss_kib(pid: int) -> int:
+    """Resident memory of process `pid` in KiB (`VmRSS` in `/proc/<pid>/status`)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def pinned(command: Sequence[str], cpu: int | None) -> list[str]:
+    """`command` run on core `cpu` through taskset, when there is a core to pin to."""
+    if cpu is None or shutil.which("taskset") is None:
+        return list(command)
+    return ["taskset", "-c", str(cpu), *command]
+
+
+def pin_self() -> None:
+    """Move this process (the load generator) to the client core."""
+    if CLIENT_CPU is not None:
+        os.sched_setaffinity(0, {CLIENT_CPU})
+
+
+def raise_open_files() -> None:
+    """Lift the soft limit on open files to the hard one (idle sockets and fan-out need it);
+    servers started afterwards inherit it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def _start(factory: str, port: int, app_dir: Path) -> subprocess.Popen[bytes]:
+def _start(factory: str, port: int) -> subprocess.Popen[bytes]:
     command = [
-        sys.executable, "-m", "uvicorn", factory, "--factory",
-        "--app-dir", str(app_dir), "--host", "127.0.0.1", "--port", str(port),
-        "--workers", "1", "--log-level", "warning", "--no-access-log",
+        sys.executable, "-m", "uvicorn", f"apps:{factory}", "--factory",
+        "--app-dir", str(HERE), "--host", "127.0.0.1", "--port", str(port),
+        "--workers", "1", "--loop", "uvloop", "--http", "httptools",
+        "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    return subprocess.Popen(pinned(command, SERVER_CPU), stdout=subprocess.DEVNULL)
 
 
 @contextmanager
-def servers(factories: Mapping[str, str], app_dir: Path) -> Iterator[dict[str, Server]]:
-    """Start one uvicorn worker per factory on a free loopback port; yield name -> server."""
+def servers(factories: Mapping[str, str]) -> Iterator[dict[str, Server]]:
+    """Start one uvicorn worker per factory in `apps.py` on a free loopback port, all on the
+    server core; yield name -> server; stop them all by PID."""
     ports = {name: _free_port() for name in factories}
-    processes = [_start(factory, ports[name], app_dir) for name, factory in factories.items()]
+    processes = [_start(factory, ports[name]) for name, factory in factories.items()]
     try:
         yield {
             name: Server(ports[name], process.pid)
@@ -89,26 +118,3 @@ def servers(factories: Mapping[str, str], app_dir: Path) -> Iterator[dict[str, S
             except subprocess.TimeoutExpired:
                 os.kill(process.pid, signal.SIGKILL)
                 process.wait()
-
-
-def report(results: list[Measurement], unit: str) -> int:
-    """Print the table and the ratios; the exit status is 1 when any server failed."""
-    by_name = {m.name: m for m in results}
-    print(
-        f"{'server':<15} {unit:>9} {'seconds':>8} {unit + '/s':>11} {'failures':>8}"
-        f" {'server CPU µs/' + unit[:-1]:>22}"
-    )
-    for m in results:
-        print(
-            f"{m.name:<15} {m.count:>9} {m.seconds:>8.3f} {m.rate:>11,.0f} {m.failures:>8}"
-            f" {m.cpu_per_item:>22.1f}"
-        )
-    clew = by_name["clew"]
-    print()
-    print(f"{'throughput':<28} {'server CPU per ' + unit[:-1]:>24}")
-    for other in ("Ariadne", "Strawberry", "bare Starlette"):
-        theirs = by_name[other]
-        speed = clew.rate / theirs.rate if theirs.rate else float("nan")
-        cost = theirs.cpu_per_item / clew.cpu_per_item if clew.cpu_per_item else float("nan")
-        print(f"clew / {other:<15} {speed:>5.2f}x    {other} costs {cost:.2f}x clew's")
-    return 0 if all(m.failures == 0 for m in results) else 1

@@ -1,0 +1,231 @@
+"""`make bench`: every workload of the performance table, against every target, in one run.
+
+Servers (clew, Ariadne, Strawberry and the ceiling: the same stack with no GraphQL work) run
+side by side, one uvicorn worker each (uvloop + httptools), pinned to one core; the load
+generators (wrk, the `websockets` client, the client processes) run on the other. Each row is
+measured in interleaved rounds (every round visits every target, starting one further along,
+so a slow spell of the shared machine costs every target a round rather than one target all of
+its rounds); the median of the rounds counts. The table with its ratios and the targets is
+printed, and everything is written as JSON (and drawn by `chart.py`).
+
+    .venv/bin/python benchmarks/run.py [--rounds 3] [--json benchmarks/results.json]
+    .venv/bin/python benchmarks/run.py --smoke   # every workload briefly, every answer checked
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from websockets.asyncio.client import ClientConnection
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from harness import (  # noqa: E402
+    CLIENT_CPU,
+    Server,
+    pin_self,
+    pinned,
+    raise_open_files,
+    servers,
+)
+from report import ROWS, Results, environment, print_report  # noqa: E402
+from schema import BOOKS_ANSWER, BOOKS_QUERY, HELLO_ANSWER, HELLO_QUERY  # noqa: E402
+from server_load import (  # noqa: E402
+    LEGACY_WS,
+    TRANSPORT_WS,
+    Sample,
+    check_http,
+    fan_out,
+    idle_sockets,
+    open_socket,
+    stream,
+    wrk,
+    wrk_path,
+)
+
+#: Server name -> factory in apps.py. Ariadne serves one subprotocol per app, hence two.
+FACTORIES = {
+    "ceiling": "ceiling",
+    "clew": "clew",
+    "Ariadne": "ariadne",
+    "Ariadne legacy": "ariadne_legacy",
+    "Strawberry": "strawberry_app",
+}
+SERVER_TARGETS = ("ceiling", "clew", "Ariadne", "Strawberry")
+CLIENT_TARGETS = ("raw", "clew", "gql", "qlient")
+RECEIVING_CLIENTS = ("raw", "clew", "gql")
+
+
+@dataclass(frozen=True)
+class Settings:
+    rounds: int
+    wrk_seconds: float
+    connections: int
+    stream_events: int
+    fan_count: int
+    fan_events: int
+    idle_sockets: int
+    queries: int
+    client_events: int
+    #: Decode and check every streamed event, not just the first and last.
+    check_all: bool
+
+
+FULL = Settings(3, 3.0, 64, 10_000, 200, 500, 500, 2_000, 100_000, check_all=False)
+SMOKE = Settings(1, 1.0, 16, 300, 20, 50, 40, 300, 2_000, check_all=True)
+
+Measure = Callable[[str], Awaitable[Sample]]
+
+
+async def rounds(row: str, targets: tuple[str, ...], measure: Measure, results: Results) -> None:
+    """Measure `row` on every target, `settings.rounds` times, interleaved."""
+    for number in range(int(str(results.settings["rounds"]))):
+        start = number % len(targets)
+        for target in targets[start:] + targets[:start]:
+            sample = await measure(target)
+            results.add(row, target, sample)
+            print(f"  {row:<18} {target:<11} {sample.value:>12,.1f}", file=sys.stderr)
+
+
+def _streamer(
+    running: dict[str, Server],
+    names: dict[str, str],
+    sockets: dict[str, ClientConnection],
+    subprotocol: str,
+    settings: Settings,
+) -> Measure:
+    async def one(target: str) -> Sample:
+        server = running[names[target]]
+        events, check_all = settings.stream_events, settings.check_all
+        return await stream(server, sockets[target], subprotocol, events, check_all)
+
+    return one
+
+
+async def server_rows(running: dict[str, Server], settings: Settings, results: Results) -> None:
+    deadline = time.monotonic() + 90
+    for name, server in running.items():
+        await asyncio.to_thread(check_http, server, HELLO_QUERY, HELLO_ANSWER, deadline)
+        if name != "Ariadne legacy":
+            await asyncio.to_thread(check_http, server, BOOKS_QUERY, BOOKS_ANSWER, deadline)
+
+    for row, query in (("hello", HELLO_QUERY), ("books", BOOKS_QUERY)):
+
+        async def http(target: str, query: str = query) -> Sample:
+            server = running[target]
+            return await asyncio.to_thread(
+                wrk, server, query, settings.wrk_seconds, settings.connections
+            )
+
+        await rounds(row, SERVER_TARGETS, http, results)
+
+    for row, subprotocol in (("stream", TRANSPORT_WS), ("stream_legacy", LEGACY_WS)):
+        names = {t: "Ariadne legacy" if row == "stream_legacy" and t == "Ariadne" else t
+                 for t in SERVER_TARGETS}  # fmt: skip
+        sockets = {t: await open_socket(running[names[t]], subprotocol, deadline) for t in names}
+        try:
+            for target, ws in sockets.items():  # warm-up
+                await stream(running[names[target]], ws, subprotocol, 100, check_all=True)
+            await rounds(row, SERVER_TARGETS, _streamer(running, names, sockets, subprotocol,
+                                                         settings), results)  # fmt: skip
+        finally:
+            await asyncio.gather(*(ws.close() for ws in sockets.values()))
+
+    fan = {
+        t: [
+            await open_socket(running[t], TRANSPORT_WS, deadline) for _ in range(settings.fan_count)
+        ]
+        for t in SERVER_TARGETS
+    }
+    try:
+
+        async def fan_one(target: str) -> Sample:
+            return await fan_out(running[target], fan[target], settings.fan_events)
+
+        await rounds("fanout", SERVER_TARGETS, fan_one, results)
+    finally:
+        await asyncio.gather(*(ws.close() for group in fan.values() for ws in group))
+
+
+async def idle_row(settings: Settings, results: Results) -> None:
+    """Fresh servers for every round: memory freed by closed sockets would be reused."""
+    factories = {name: FACTORIES[name] for name in SERVER_TARGETS}
+    for number in range(settings.rounds):
+        with servers(factories) as running:
+            deadline = time.monotonic() + 90
+            start = number % len(SERVER_TARGETS)
+            for target in SERVER_TARGETS[start:] + SERVER_TARGETS[:start]:
+                sample = await idle_sockets(running[target], settings.idle_sockets, deadline)
+                results.add("idle", target, sample)
+                print(f"  {'idle':<18} {target:<11} {sample.value:>12,.1f}", file=sys.stderr)
+
+
+def _client(mode: str, kind: str, server: Server, count: int) -> Sample:
+    command = [sys.executable, str(HERE / "clients.py"), mode, kind,
+               f"http://127.0.0.1:{server.port}/", str(count)]  # fmt: skip
+    completed = subprocess.run(
+        pinned(command, CLIENT_CPU), capture_output=True, text=True, timeout=600, check=False
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"{kind} {mode} failed:\n{completed.stderr[-3000:]}")
+    out = json.loads(completed.stdout.strip().splitlines()[-1])
+    extra = {"cpu_us": out["cpu"] / out["count"] * 1e6, "per_second": out["count"] / out["seconds"]}
+    value = extra["per_second"] if mode == "sequential" else extra["cpu_us"]
+    return Sample(value, int(out["failures"]) + (out["count"] != count), extra)
+
+
+async def client_rows(ceiling: Server, settings: Settings, results: Results) -> None:
+    async def sequential(kind: str) -> Sample:
+        return await asyncio.to_thread(_client, "sequential", kind, ceiling, settings.queries)
+
+    async def receive(kind: str) -> Sample:
+        return await asyncio.to_thread(_client, "receive", kind, ceiling, settings.client_events)
+
+    await rounds("client_queries", CLIENT_TARGETS, sequential, results)
+    await rounds("client_events", RECEIVING_CLIENTS, receive, results)
+
+
+async def main_async(settings: Settings, results: Results) -> None:
+    await idle_row(settings, results)
+    with servers(FACTORIES) as running:
+        await server_rows(running, settings, results)
+        await client_rows(running["ceiling"], settings, results)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="every workload briefly, checked")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds per row (default 3)")
+    parser.add_argument("--json", type=Path, help="where to write the results")
+    args = parser.parse_args()
+    settings = SMOKE if args.smoke else FULL
+    if args.rounds:
+        settings = dataclasses.replace(settings, rounds=args.rounds)
+    wrk_path()  # fail early, with the message saying how to install it
+    raise_open_files()
+    pin_self()
+    results = Results(ROWS, vars(settings), environment())
+    started = time.monotonic()
+    asyncio.run(main_async(settings, results))
+    results.settings["wall_seconds"] = round(time.monotonic() - started, 1)
+    print_report(results)
+    if args.json:
+        args.json.write_text(json.dumps(results.as_json(), indent=2) + "\n")
+    failures = results.failures()
+    for failure in failures:
+        print(f"FAILED: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
