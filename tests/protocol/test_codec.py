@@ -2,11 +2,41 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Iterator
+from unittest import mock
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clew.protocol._codec import JSONDecodeFailure, describe, dumps, loads_object, loads_value
+from clew.protocol import _codec
+from clew.protocol._codec import (
+    JSONDecodeFailure,
+    describe,
+    dumps,
+    find_orjson_loads,
+    loads_object,
+    loads_value,
+)
+
+
+def _without_orjson() -> mock._patch[object]:
+    """Decode with the standard library alone, as where orjson is not installed."""
+    return mock.patch.object(_codec, "find_orjson_loads", return_value=None)
+
+
+@pytest.fixture(autouse=True, params=["orjson", "stdlib"])
+def decoder(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every test here holds for both decoders: what is accepted, its value, every message."""
+    if request.param == "orjson":
+        assert find_orjson_loads() is not None, "the dev environment installs orjson"
+        yield request.param
+    else:
+        with _without_orjson():
+            yield request.param
+
 
 DOC = '{"a":[1,2.5,"x",true,null]}'
 
@@ -90,7 +120,7 @@ def test_describe_names_json_types(value: object, name: str) -> None:
 JSON = st.recursive(
     st.none()
     | st.booleans()
-    | st.integers(-(2**63), 2**63)
+    | st.integers(-(2**70), 2**70)
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(),
     lambda children: (
@@ -103,5 +133,39 @@ JSON = st.recursive(
 @given(st.dictionaries(st.text(), JSON, max_size=5))
 def test_dumps_then_loads_is_identity(value: dict[str, object]) -> None:
     text = dumps(value)  # type: ignore[arg-type]
-    assert loads_object(text) == value
-    assert loads_object(text.encode("utf-8")) == value
+    for patch in (mock.patch.object(_codec, "find_orjson_loads", find_orjson_loads),
+                  _without_orjson()):  # fmt: skip
+        with patch:
+            assert loads_object(text) == value
+            assert loads_object(text.encode("utf-8")) == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "123456789012345678901234567890",  # beyond 64 bits: orjson would give a float
+        "-9223372036854775809",
+        "[18446744073709551616]",
+        '"\\ud800"',  # a lone surrogate escape: orjson refuses it, the standard library not
+        "1e400",  # orjson refuses what overflows a double; the standard library gives inf
+        '{"a":1,"a":2}',
+    ],
+)
+def test_decodes_exactly_as_the_standard_library(text: str) -> None:
+    expected = json.loads(text)
+    for data in (text, text.encode("utf-8", "surrogatepass")):
+        value = loads_value(data)
+        assert value == expected
+        assert type(value) is type(expected)
+
+
+def test_a_bom_is_refused_with_the_standard_librarys_reason() -> None:
+    with pytest.raises(
+        JSONDecodeFailure, match=r"^Message is not valid JSON: Unexpected UTF-8 BOM"
+    ):
+        loads_value("\ufeff{}")
+
+
+def test_orjson_is_optional(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "orjson", None)  # `import orjson` raises ImportError
+    assert find_orjson_loads.__wrapped__() is None

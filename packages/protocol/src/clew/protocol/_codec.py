@@ -1,13 +1,30 @@
-"""The one place that touches `json`: decoding frames and bodies, and encoding messages."""
+"""The one place that touches `json`: decoding frames and bodies, and encoding messages.
+
+Decoding uses orjson when it is installed (about five times faster per frame, and every
+received frame goes through here), falling back to the standard library for anything orjson
+refuses or might read differently, so what is accepted, what it decodes to and every error
+message are the standard library's either way.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
-from typing import cast
+import re
+from collections.abc import Callable
+from typing import Final, cast
 
 from ._types import JSONObject, JSONValue
 
-__all__ = ["JSONDecodeFailure", "describe", "dumps", "loads_object", "loads_value"]
+__all__ = [
+    "JSONDecodeFailure",
+    "Text",
+    "describe",
+    "dumps",
+    "find_orjson_loads",
+    "loads_object",
+    "loads_value",
+]
 
 
 class JSONDecodeFailure(ValueError):
@@ -19,21 +36,65 @@ def _reject_constant(name: str) -> JSONValue:
     raise JSONDecodeFailure(f"{name} is not valid JSON")
 
 
-def loads_value(data: str | bytes | bytearray | memoryview, what: str = "Message") -> JSONValue:
+Text = str | bytes | bytearray | memoryview
+
+#: The standard library's decoder, built once (`json.loads` with an argument builds one a call).
+_DECODER: Final = json.JSONDecoder(parse_constant=_reject_constant)
+#: 19 digits in a row: perhaps an integer beyond 64 bits, which orjson reads as a float.
+_LONG_DIGITS: Final = re.compile(r"[0-9]{19}")
+_LONG_DIGITS_BYTES: Final = re.compile(rb"[0-9]{19}")
+
+
+@functools.cache
+def find_orjson_loads() -> Callable[[Text], object] | None:
+    """orjson's decoder if orjson is installed (it is optional: the protocol needs nothing).
+
+    Looked up on the first decode, not on import: orjson imports `datetime`, hence `time`,
+    which importing a sans-IO package must not.
+    """
+    try:
+        import orjson  # noqa: PLC0415
+    except ImportError:
+        return None
+    return cast("Callable[[Text], object]", orjson.loads)
+
+
+def _fast(data: Text) -> tuple[bool, object]:
+    """(True, value) when orjson decodes `data` exactly as the standard library would."""
+    fast_loads = find_orjson_loads()
+    if fast_loads is None:
+        return False, None
+    try:
+        value = fast_loads(data)
+    except ValueError:  # orjson.JSONDecodeError: the standard library says why, or accepts it
+        return False, None
+    if isinstance(data, str):
+        exact = _LONG_DIGITS.search(data) is None
+    else:
+        exact = _LONG_DIGITS_BYTES.search(data) is None
+    return exact, value
+
+
+def loads_value(data: Text, what: str = "Message") -> JSONValue:
     """Decode `data` as one JSON value, raising `JSONDecodeFailure` that names `what` was wrong."""
+    done, value = _fast(data)
+    if done:
+        return cast(JSONValue, value)
     if not isinstance(data, str):
         try:
             data = bytes(data).decode("utf-8")
         except UnicodeDecodeError:
             raise JSONDecodeFailure(f"{what} is not valid UTF-8") from None
     try:
-        return cast(JSONValue, json.loads(data, parse_constant=_reject_constant))
+        if data.startswith("\ufeff"):  # json.loads refuses a BOM, with its own message
+            return cast(JSONValue, json.loads(data, parse_constant=_reject_constant))
+        return cast(JSONValue, _DECODER.decode(data))
     except (ValueError, RecursionError) as exc:
         # JSONDecodeFailure is a ValueError too: NaN/Infinity land here with their own reason.
         raise JSONDecodeFailure(f"{what} is not valid JSON: {exc}") from None
 
 
-def loads_object(data: str | bytes | bytearray | memoryview, what: str = "Message") -> JSONObject:
+def loads_object(data: Text, what: str = "Message") -> JSONObject:
     """Decode `data` as a JSON object, raising `JSONDecodeFailure` with a readable reason."""
     value = loads_value(data, what)
     if not isinstance(value, dict):
