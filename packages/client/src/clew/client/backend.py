@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack, aclosing
 from dataclasses import fields, replace
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import Final, TypeAlias, cast, final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -67,8 +67,17 @@ DEFAULT_TIMEOUT: Final = aiohttp.ClientTimeout(total=60, sock_connect=10)
 DEFAULT_SUBPROTOCOLS: Final = (Subprotocol.GRAPHQL_WS.value, Subprotocol.GRAPHQL_TRANSPORT_WS.value)
 
 
+#: Built once: `json.dumps` with options builds a new encoder on every call.
+_ENCODER: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+#: The headers of a JSON POST when the caller adds none (read-only, shared by every request).
+_JSON_POST_HEADERS: Final[Mapping[str, str]] = MappingProxyType(
+    {"Accept": ACCEPT, "Content-Type": f"{MediaType.JSON}; charset=utf-8"}
+)
+
+
 def _compact_json(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _ENCODER.encode(value)
 
 
 @final
@@ -330,22 +339,23 @@ class AIOHTTPBackend:
         return await self._send("GET", headers, params=request.to_query_params())
 
     async def _post(self, payload: JSONObject, request: WireRequest) -> ResponseBody:
-        headers = {"Accept": ACCEPT, **trace_headers()}
+        trace = trace_headers()
         if contains_files(request.variables):
-            headers[PREFLIGHT_HEADER] = "1"
+            headers = {"Accept": ACCEPT, **trace, PREFLIGHT_HEADER: "1"}
             headers.update(await resolve_headers(self.headers))
             with ExitStack() as files:
                 form = multipart_form(request, files)
                 return await self._send("POST", headers, data=form)
-        headers["Content-Type"] = f"{MediaType.JSON}; charset=utf-8"
-        headers.update(await resolve_headers(self.headers))
-        body = self._json_serialize(payload)
-        return await self._send("POST", headers, data=body.encode("utf-8"))
+        body = self._json_serialize(payload).encode("utf-8")
+        if self.headers is None and not trace:  # the common case: no copy, no await
+            return await self._send("POST", _JSON_POST_HEADERS, data=body)
+        headers = {**_JSON_POST_HEADERS, **trace, **await resolve_headers(self.headers)}
+        return await self._send("POST", headers, data=body)
 
     async def _send(
         self,
         method: str,
-        headers: dict[str, str],
+        headers: Mapping[str, str],
         *,
         params: Mapping[str, str] | None = None,
         data: bytes | aiohttp.FormData | None = None,
@@ -358,7 +368,7 @@ class AIOHTTPBackend:
                 body = await response.read()
                 status = response.status
                 content_type = response.headers.get("Content-Type")
-                reply_headers = dict(response.headers)
+                reply_headers = response.headers
         except TimeoutError as exc:  # aiohttp's timeouts subclass the builtin
             raise TransportTimeoutError(url, type(exc).__name__) from exc
         except aiohttp.ClientConnectionError as exc:
@@ -383,7 +393,6 @@ def _read_response(
     older drafts send with 400 (or 422) for a document that fails to parse or validate;
     anything else (a proxy's 429 or 502, say) is an `HTTPStatusError`.
     """
-    text = body.decode("utf-8", errors="replace")
     success = 200 <= status < 300
     if not (success or is_graphql_response(status, content_type)):
         if status in _REQUEST_ERROR_STATUSES and _is_json(content_type):
@@ -394,11 +403,16 @@ def _read_response(
             else:
                 if response.errors and not response.data_present:
                     return response
-        raise HTTPStatusError(url, status, text, headers)
+        raise HTTPStatusError(url, status, _text(body), dict(headers))
     try:
         return ResponseBody.from_json(body)
     except ResponseFormatError as exc:
-        raise InvalidResponseError(url, status, text, headers, str(exc)) from None
+        raise InvalidResponseError(url, status, _text(body), dict(headers), str(exc)) from None
+
+
+def _text(body: bytes) -> str:
+    """The body as text for an error message (decoded only when there is an error to report)."""
+    return body.decode("utf-8", errors="replace")
 
 
 def _is_json(content_type: str | None) -> bool:

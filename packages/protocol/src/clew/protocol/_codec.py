@@ -102,9 +102,13 @@ def loads_object(data: Text, what: str = "Message") -> JSONObject:
     return value
 
 
+#: Built once: `json.dumps` with options builds a new encoder on every call.
+_ENCODER: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def dumps(value: JSONValue) -> str:
     """Encode `value` compactly; the peer must be able to decode exactly what was sent."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _ENCODER.encode(value)
 
 
 def describe(value: object) -> str:
