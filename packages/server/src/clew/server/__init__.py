@@ -15,6 +15,7 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess tes
 
 from clew.protocol.http import StatusRules
 
+from ._compiler import EventResolver
 from ._cors import CORS
 from ._documents import (
     DocumentRefusal,
@@ -54,6 +55,7 @@ __all__ = [
     "DocumentStore",
     "Engine",
     "ErrorFormatter",
+    "EventResolver",
     "Explorer",
     "Extension",
     "ExtensionFactory",

@@ -35,7 +35,7 @@ from collections.abc import AsyncIterable, Callable, Collection, Mapping, Sequen
 from dataclasses import dataclass
 from functools import lru_cache
 from inspect import isawaitable
-from typing import cast, final
+from typing import TYPE_CHECKING, cast, final
 
 import orjson
 from graphql import (
@@ -57,13 +57,16 @@ from graphql.execution import MiddlewareManager
 from clew.protocol import FormattedError, FormattedExecutionResult, JSONObject
 from clew.protocol.http import FailureKind
 
+from ._compiler import compiler_off
 from ._documents import DocumentRefusal, InMemoryDocumentStore, PersistedDocuments
 from ._errors import INTERNAL_ERROR_MESSAGE, UnexpectedError, format_error, is_unexpected
-from ._event_plan import compile_event_plan
 from ._extensions import Extension, ExtensionList
 from ._limits import Limits, alias_limit_rule, depth_limit_rule
 from ._subscription import EXECUTOR_KEYWORD, SubscriptionStream, open_source_stream
 from ._types import ContextValue, ErrorFormatter, QueryParser, RequestData, RootValue
+
+if TYPE_CHECKING:
+    from ._compiler._plan import Plan
 
 __all__ = [
     "CONNECTION_PARAMS",
@@ -94,6 +97,8 @@ class PreparedOperation:
     #: The name to execute (None when the document holds a single anonymous operation).
     operation_name: str | None
     operation_type: OperationType
+    #: The compiled plan that runs it, or None when graphql-core's executor does.
+    plan: Plan | None = None
 
 
 @final
@@ -211,6 +216,14 @@ class Engine:
             {EXECUTOR_KEYWORD: execution_context_class} if execution_context_class else {}
         )
         self._cached_compile = lru_cache(maxsize=document_cache_size)(self._compile)
+        # Why every operation is left to graphql-core's executor (None: compile each one).
+        self._compiler_off = compiler_off(
+            middleware=self._middleware is not None, executor_class=execution_context_class
+        )
+        #: Operations compiled, and operations left to graphql-core's executor (each logged at
+        #: debug level with the reason), since the engine was made.
+        self.plans_compiled = 0
+        self.plans_refused = 0
 
     # -- preparing -------------------------------------------------------------------------
 
@@ -277,13 +290,32 @@ class Engine:
         for definition in definitions:
             name = definition.name.value if definition.name else None
             prepared = PreparedOperation(
-                document=document, operation_name=name, operation_type=definition.operation
+                document=document,
+                operation_name=name,
+                operation_type=definition.operation,
+                plan=self._plan(document, name),
             )
             if name is not None:
                 operations[name] = prepared
             if len(definitions) == 1:
                 operations[None] = prepared
         return _Compiled(None, operations)
+
+    def _plan(self, document: DocumentNode, operation_name: str | None) -> Plan | None:
+        # Refusing is explicit, logged and counted; anything else a compilation raises is a bug.
+        reason = self._compiler_off
+        if reason is None:
+            from ._compiler._plan import compile_plan  # noqa: PLC0415 - graphql-core 3.3 only
+
+            plan = compile_plan(self.schema, document, operation_name)
+            if not isinstance(plan, str):
+                self.plans_compiled += 1
+                return plan
+            reason = plan
+        self.plans_refused += 1
+        name = operation_name or "(anonymous)"
+        self.logger.debug("Operation %s runs on graphql-core's executor: %s", name, reason)
+        return None
 
     # -- running ---------------------------------------------------------------------------
 
@@ -321,16 +353,20 @@ class Engine:
         failure: Exception | None = None
         try:
             root = await self._root_for(prepared, variables, context_value)
-            outcome = graphql_execute(
-                self.schema,
-                prepared.document,
-                root,
-                context_value,
-                variables,
-                prepared.operation_name,
-                middleware=self._middleware,
-                **self._executor_options,  # type: ignore[arg-type]
-            )
+            plan = prepared.plan
+            if plan is not None:
+                outcome = plan.execute(root, context_value, variables)
+            else:
+                outcome = graphql_execute(
+                    self.schema,
+                    prepared.document,
+                    root,
+                    context_value,
+                    variables,
+                    prepared.operation_name,
+                    middleware=self._middleware,
+                    **self._executor_options,  # type: ignore[arg-type]
+                )
             result = outcome if isinstance(outcome, ExecutionResult) else await outcome
         except GraphQLError as error:
             result = ExecutionResult(None, [error])
@@ -365,6 +401,7 @@ class Engine:
                 context_value,
                 middleware=self._middleware,
                 executor_options=self._executor_options,
+                plan=prepared.plan,
             )
             if isawaitable(source):
                 source = await source
@@ -386,14 +423,10 @@ class Engine:
             if failed.get("data") is None:
                 failed.pop("data", None)
             return failed
-        plan = None
-        if self._middleware is None and not self._executor_options:
-            plan = compile_event_plan(self.schema, prepared.document, prepared.operation_name)
         stream = cast(AsyncIterable[object], source)
         return SubscriptionStream(
             stream,
             execute_event,
-            plan,
             context_value,
             format_result=self.format_result,
             unexpected=self._internal_error,

@@ -24,7 +24,7 @@ from ._errors import UnexpectedError
 if TYPE_CHECKING:
     from graphql.execution import Executor
 
-    from ._event_plan import EventPlan
+    from ._compiler._plan import Plan
     from ._execution import PreparedOperation
 
 __all__ = [
@@ -69,12 +69,14 @@ def open_source_stream(
     *,
     middleware: MiddlewareManager | None,
     executor_options: Mapping[str, object],
+    plan: Plan | None = None,
 ) -> tuple[object, EventExecutor]:
     """The source stream of `prepared`, and how to execute one of its events.
 
     The stream may still need awaiting, and is an `ExecutionResult` when it cannot start.
     Created here rather than through graphql-core's `subscribe`, so the engine holds the
-    resolver's generator itself and can always close it.
+    resolver's generator itself and can always close it. Each event runs through `plan`
+    when the operation was compiled (only on graphql-core 3.3), else graphql-core's own.
     """
     if _GRAPHQL_CORE_3_3:
         executor_class = cast(
@@ -93,6 +95,13 @@ def open_source_stream(
             return ExecutionResult(None, executor), _no_events
         # Built once for the stream; each event runs on a shallow per-event copy.
         per_event = executor.build_per_event_executor
+        if plan is not None:
+            run_plan = plan.run
+
+            def execute_planned(event: object) -> ExecutionResult | Awaitable[ExecutionResult]:
+                return run_plan(per_event(event), False)
+
+            return create_source_event_stream(executor), execute_planned
         run = cast("EventExecutor", graphql.execution.execute_subscription_event)
 
         def execute_event(event: object) -> ExecutionResult | Awaitable[ExecutionResult]:
@@ -137,10 +146,10 @@ class SubscriptionStream:
     Stop it with `aclose()` between items, or by cancelling the task that iterates it (a source
     generator then sees the cancellation and its `finally` runs; `aclose()` afterwards still
     closes any other kind of source). An exception raised by the source ends the stream with
-    one last result carrying the (formatted, masked) error, and sets `failed`.
+    one last result carrying the (formatted, masked) error, and sets `failed`; so does an
+    exception raised while executing an event outside its resolvers.
 
-    Each event runs through the compiled `EventPlan` when the operation has one, and through
-    graphql-core's per-event execution otherwise or whenever the plan refuses the event.
+    Each event runs through `execute_event`: the operation's compiled plan, or graphql-core.
     """
 
     __slots__ = (
@@ -151,7 +160,6 @@ class SubscriptionStream:
         "_hooks",
         "_iterator",
         "_next",
-        "_plan",
         "_unexpected",
         "failed",
     )
@@ -160,7 +168,6 @@ class SubscriptionStream:
         self,
         source: AsyncIterable[object],
         execute_event: EventExecutor,
-        plan: EventPlan | None,
         context_value: object,
         *,
         format_result: ResultFormatter,
@@ -171,7 +178,6 @@ class SubscriptionStream:
         self._iterator: AsyncIterator[object] = aiter(source)
         self._next = self._iterator.__anext__
         self._execute = execute_event
-        self._plan = plan
         self._context = context_value
         self._format = format_result
         self._unexpected = unexpected
@@ -201,15 +207,15 @@ class SubscriptionStream:
             self._report([UnexpectedError(error)])
             await self.aclose()
             return self._unexpected(error)
-        plan = self._plan
-        if plan is not None:
-            try:
-                return {"data": plan(event)}
-            except Exception:
-                pass  # a value the plan cannot answer: graphql-core runs this event below
-        result = self._execute(event)
-        if not isinstance(result, ExecutionResult):
-            result = await result
+        try:
+            result = self._execute(event)
+            if not isinstance(result, ExecutionResult):
+                result = await result
+        except Exception as error:  # outside the resolvers: a bug, logged and masked
+            self.failed = True
+            self._report([UnexpectedError(error)])
+            await self.aclose()
+            return self._unexpected(error)
         if result.errors:
             self._report(result.errors)
         return self._format(result, self._context)

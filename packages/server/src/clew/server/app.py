@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from graphql import ASTValidationRule, GraphQLSchema, build_schema
@@ -17,6 +17,7 @@ from starlette.websockets import WebSocket
 from clew.protocol import CloseCode, Subprotocol, select_subprotocol
 from clew.protocol.websocket import not_acceptable
 
+from ._compiler import EventResolver
 from ._cors import CORS, websocket_origin_allowed
 from ._documents import DocumentStore, InMemoryDocumentStore, PersistedDocuments, TrustedDocuments
 from ._execution import Engine
@@ -148,7 +149,7 @@ class GraphQL:
                 field = declared_fields[field_name]
                 if declared is subscription:
                     field.subscribe = resolver
-                    field.resolve = _event_resolver(field_name)
+                    field.resolve = EventResolver(field_name)
                 else:
                     field.resolve = resolver
         return cls(schema, **options)  # type: ignore[arg-type]
@@ -221,16 +222,6 @@ def _apq_store(option: bool | DocumentStore) -> DocumentStore | None:
     if option is False:
         return None
     return option
-
-
-def _event_resolver(field_name: str) -> Callable[..., object]:
-    # A source event is either the field's value or a mapping holding it under the field name.
-    def resolve(event: object, _info: object, **_args: object) -> object:
-        if isinstance(event, Mapping) and field_name in event:
-            return event[field_name]
-        return event
-
-    return resolve
 
 
 def _default_websocket_handlers() -> list[WebSocketHandler]:

@@ -1,10 +1,9 @@
-"""The compiled per-event plan gives exactly graphql-core's results, errors included.
+"""Subscription events run through the compiled plan and give exactly graphql-core's results.
 
-Each case is a subscription document and a list of source events. The engine's stream (plan
-first, graphql-core when the plan refuses) must produce, event by event, what graphql-core's
-own per-event execution produces; and wherever the plan answers by itself, its answer must be
-graphql-core's error-free result. The cases are chosen so the plan answers most of the valid
-events and refuses every invalid one.
+Each case is a subscription document and a list of source events. The engine's stream must
+produce, event by event, what graphql-core's own per-event execution produces, errors
+included; the plan is compiled once per cached document and used for every event, and
+`from_sdl`'s event resolver is read by the plan without being called.
 """
 
 from __future__ import annotations
@@ -26,8 +25,8 @@ from graphql import (
     parse,
 )
 
-from clew.server import GraphQL, SubscriptionStream
-from clew.server._event_plan import compile_event_plan
+from clew.server import EventResolver, GraphQL, PreparedOperation, SubscriptionStream
+from clew.server._compiler._plan import Plan
 
 SDL = """
 scalar Odd
@@ -182,8 +181,8 @@ CASES: list[tuple[str, list[object]]] = [
     ("subscription Named { count }", [{"count": 1}]),
 ]
 
-# Documents the plan does not cover: graphql-core runs every event.
-NOT_COMPILED: list[tuple[str, list[object]]] = [
+# Documents using directives, abstract types and `is_type_of`, once outside the event plan.
+MORE_CASES: list[tuple[str, list[object]]] = [
     ("subscription($s: Boolean!) { point { x @skip(if: $s) } }", [{"point": {"x": 1}}]),
     ("subscription { point { x @include(if: true) } }", [{"point": {"x": 1}}]),
     ("subscription { shape { name } }", [{"shape": {"name": "c"}}]),
@@ -234,7 +233,7 @@ def default_resolver_app(events: list[object]) -> GraphQL:
     return GraphQL(schema)
 
 
-@pytest.mark.parametrize(("query", "events"), CASES + NOT_COMPILED)
+@pytest.mark.parametrize(("query", "events"), CASES + MORE_CASES)
 async def test_the_stream_gives_graphql_cores_results(query: str, events: list[object]) -> None:
     app = default_resolver_app(events)
     expected = [
@@ -243,66 +242,9 @@ async def test_the_stream_gives_graphql_cores_results(query: str, events: list[o
     assert await stream_results(app, query) == expected
 
 
-@pytest.mark.parametrize(("query", "events"), CASES)
-def test_the_plan_answers_only_with_graphql_cores_error_free_result(
-    query: str, events: list[object]
+async def test_with_middleware_every_event_runs_through_graphql_core(
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    schema = make_schema()
-    plan = compile_event_plan(schema, parse(query), None)
-    assert plan is not None
-    for event in events:
-        expected = reference(schema, query, event)
-        try:
-            data = plan(event)
-        except Exception:  # refused: graphql-core runs this event
-            continue
-        assert expected.errors is None, (event, expected.errors)
-        assert data == expected.data, event
-
-
-def test_the_plan_answers_the_valid_events_itself() -> None:
-    # Not vacuous: of the events graphql-core completes without errors, the plan answers
-    # all but those that need a resolver call (a method read by the default resolver).
-    schema = make_schema()
-    answered = refused = 0
-    for query, events in CASES:
-        plan = compile_event_plan(schema, parse(query), None)
-        assert plan is not None
-        for event in events:
-            if reference(schema, query, event).errors:
-                continue
-            try:
-                plan(event)
-            except Exception:
-                refused += 1
-            else:
-                answered += 1
-    assert answered > 60
-    assert refused <= 2
-
-
-@pytest.mark.parametrize(("query", "_events"), NOT_COMPILED)
-def test_directives_abstract_types_and_is_type_of_are_left_to_graphql_core(
-    query: str, _events: list[object]
-) -> None:
-    assert compile_event_plan(make_schema(), parse(query), None) is None
-
-
-def test_custom_resolvers_and_nested_arguments_are_left_to_graphql_core() -> None:
-    schema = build_schema(SDL.replace("next: Point", "next(skip: Int): Point"))
-    point = schema.type_map["Point"]
-    point.fields["x"].resolve = lambda *_: 1  # type: ignore[attr-defined]
-    assert compile_event_plan(schema, parse("subscription { point { x } }"), None) is None
-    assert compile_event_plan(schema, parse("subscription { point { y } }"), None) is not None
-    with_argument = "subscription { point { next(skip: 1) { y } } }"
-    assert compile_event_plan(schema, parse(with_argument), None) is None
-    assert compile_event_plan(schema, parse("subscription { point { next { y } } }"), None)
-    assert schema.subscription_type is not None
-    schema.subscription_type.fields["count"].resolve = lambda event, _info: event
-    assert compile_event_plan(schema, parse("subscription { count }"), None) is None
-
-
-async def test_with_middleware_every_event_runs_through_graphql_core() -> None:
     seen: list[str] = []
 
     def middleware(next_: Callable[..., object], root: object, info: Any, **args: object) -> object:
@@ -314,21 +256,14 @@ async def test_with_middleware_every_event_runs_through_graphql_core() -> None:
     assert schema.subscription_type is not None
     schema.subscription_type.fields["count"].subscribe = source_of(events)
     app = GraphQL(schema, middleware=[middleware])
-    assert await stream_results(app, "subscription { count }") == [
-        {"data": {"count": 1}},
-        {"data": {"count": 2}},
-    ]
+    with caplog.at_level("DEBUG", logger="clew.server"):
+        assert await stream_results(app, "subscription { count }") == [
+            {"data": {"count": 1}},
+            {"data": {"count": 2}},
+        ]
     assert seen == ["count", "count"]
-
-
-def test_the_operation_is_chosen_by_name() -> None:
-    schema = make_schema()
-    document = parse("subscription A { count } subscription B { name }")
-    plan_b = compile_event_plan(schema, document, "B")
-    assert plan_b is not None
-    assert plan_b({"name": "n", "count": 1}) == {"name": "n"}
-    assert compile_event_plan(schema, document, None) is None
-    assert compile_event_plan(schema, document, "C") is None
+    assert (app.engine.plans_compiled, app.engine.plans_refused) == (0, 1)
+    assert "runs on graphql-core's executor: middleware wraps the resolvers" in caplog.text
 
 
 # -- clew's `from_sdl` apps: the event is the root field's value (or a mapping holding it) --
@@ -346,22 +281,84 @@ async def test_from_sdl_apps_stream_graphql_cores_results(query: str, events: li
         SDL,
         {"Subscription": {name: source_of(events) for name in ("count", "point", "colors")}},
     )
-    assert app.schema.subscription_type is not None
-    document = parse(query)
-    assert compile_event_plan(app.schema, document, None) is not None
+    assert app.engine.plans_compiled == 0
     expected = [
         app.engine.format_result(reference(app.schema, query, event), {}) for event in events
     ]
     assert await stream_results(app, query) == expected
+    assert (app.engine.plans_compiled, app.engine.plans_refused) == (1, 0)
 
 
-def test_an_enum_with_internal_values_is_coerced_by_its_type() -> None:
-    schema = make_schema()
-    color = schema.type_map["Color"]
+async def test_an_enum_with_internal_values_is_coerced_by_its_type() -> None:
+    events: list[object] = [{"color": Shade.RED}]
+    app = default_resolver_app(events)
+    color = app.schema.type_map["Color"]
     assert isinstance(color, GraphQLEnumType)
     color.values["RED"].value = Shade.RED
     query = "subscription { color }"
-    plan = compile_event_plan(schema, parse(query), None)
-    assert plan is not None
-    assert plan({"color": Shade.RED}) == {"color": "RED"}
-    assert reference(schema, query, {"color": Shade.RED}).data == {"color": "RED"}
+    assert reference(app.schema, query, events[0]).data == {"color": "RED"}
+    assert await stream_results(app, query) == [{"data": {"color": "RED"}}]
+
+
+async def test_from_sdl_event_resolvers_are_read_by_the_plan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # graphql-core calls a field's resolver for every event; the plan reads the event
+    # directly. With calling it made to fail, only the plan can still give the values.
+    app = GraphQL.from_sdl(SDL, {"Subscription": {"count": source_of([1, {"count": 2}])}})
+    assert app.schema.subscription_type is not None
+    resolver = app.schema.subscription_type.fields["count"].resolve
+    assert isinstance(resolver, EventResolver)
+
+    def not_called(*_args: object, **_kwargs: object) -> object:
+        raise AssertionError("the event resolver was called instead of read by the plan")
+
+    monkeypatch.setattr(EventResolver, "__call__", not_called)
+    assert await stream_results(app, "subscription { count }") == [
+        {"data": {"count": 1}},
+        {"data": {"count": 2}},
+    ]
+
+
+async def test_the_marker_serves_a_hand_built_schema_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    schema = make_schema()
+    assert schema.subscription_type is not None
+    field = schema.subscription_type.fields["name"]
+    field.subscribe = source_of(["a", {"name": "b"}])
+    field.resolve = EventResolver("name")
+    monkeypatch.setattr(EventResolver, "__call__", lambda *_: "called")
+    app = GraphQL(schema)
+    assert await stream_results(app, "subscription { name }") == [
+        {"data": {"name": "a"}},
+        {"data": {"name": "b"}},
+    ]
+
+
+async def test_the_plan_is_compiled_once_per_cached_document() -> None:
+    app = GraphQL.from_sdl(SDL, {"Subscription": {"count": source_of([1, 2])}})
+    for _ in range(3):
+        assert await stream_results(app, "subscription { count }") == [
+            {"data": {"count": 1}},
+            {"data": {"count": 2}},
+        ]
+    assert (app.engine.plans_compiled, app.engine.plans_refused) == (1, 0)
+    prepared = app.engine.prepare("subscription { count }", None)
+    assert isinstance(prepared, PreparedOperation)
+    assert isinstance(prepared.plan, Plan)
+
+
+async def test_a_failure_inside_the_plan_is_not_hidden_by_a_fallback(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A bug in the plan must surface (logged, masked error, stream ended), not be replaced by
+    # graphql-core's answer.
+    app = GraphQL.from_sdl(SDL, {"Subscription": {"count": source_of([1, 2])}})
+
+    def broken(*_args: object) -> object:
+        raise RuntimeError("a bug in the plan")
+
+    monkeypatch.setattr(Plan, "run", broken)
+    with caplog.at_level("ERROR", logger="clew.server"):
+        results = await stream_results(app, "subscription { count }")
+    assert results == [{"errors": [{"message": "Internal server error"}]}]
+    assert "a bug in the plan" in caplog.text
