@@ -202,8 +202,8 @@ def clew_script(
 @pytest.mark.parametrize(
     ("extra", "works", "refused"),
     [
-        ("server", ["serve", "explorer-assets"], ["query", "subscribe", "schema"]),
-        ("client", ["query", "subscribe", "schema"], ["serve", "explorer-assets"]),
+        ("server", ["serve", "explorer-assets"], ["query", "subscribe", "schema", "documents"]),
+        ("client", ["query", "subscribe", "schema", "documents"], ["serve", "explorer-assets"]),
         ("", [], ["serve", "query"]),
     ],
 )
@@ -222,7 +222,7 @@ def test_the_console_script_runs_what_the_installed_extra_allows(
         assert (status, "usage: clew") == (0, output[:11]), output
     for command in refused:
         status, output = clew_script(extra, command, "--help")
-        wanted = "client" if command in {"query", "subscribe", "schema"} else "server"
+        wanted = "client" if command in {"query", "subscribe", "schema", "documents"} else "server"
         assert status == 1, output
         assert f"needs the {wanted!r} extra" in output, output
         assert f'pip install "clew[{wanted}]"' in output, output

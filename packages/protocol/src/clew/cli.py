@@ -1,8 +1,9 @@
 """The `clew` console script: one command line whose subcommands live beside their extras.
 
-`clew serve` and `clew explorer-assets` need `clew[server]`; `clew query`, `clew subscribe`
-and `clew schema` need `clew[client]`. A subcommand's module is imported only when it runs, so
-either extra alone gives a working `clew`, and a missing one is named rather than a traceback.
+`clew serve` and `clew explorer-assets` need `clew[server]`; `clew query`,
+`clew subscribe`, `clew schema` and `clew documents` need `clew[client]`. A subcommand's
+module is imported only when it runs, so either extra alone gives a working `clew`, and a
+missing one is named rather than a traceback.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ _COMMANDS: Final = {
     "query": _Command(_CLIENT, "client", "send a query or mutation, print the result"),
     "subscribe": _Command(_CLIENT, "client", "print a subscription's events, one JSON a line"),
     "schema": _Command(_CLIENT, "client", "print a server's schema (introspection) as SDL"),
+    "documents": _Command(
+        "clew.client.documents", "client", "write a trusted-documents manifest of .graphql files"
+    ),
 }
 
 

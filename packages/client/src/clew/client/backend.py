@@ -24,13 +24,16 @@ from clew.protocol.http import GraphQLRequest as WireRequest
 from clew.protocol.http import GraphQLResponse as ResponseBody
 from clew.protocol.http import (
     MediaType,
+    PersistedQueryError,
     RequestError,
     ResponseFormatError,
     is_graphql_response,
+    parse_batch_response,
     parse_media_type,
 )
 
 from ._messages import GraphQLRequest, GraphQLResponse, GraphQLSubscriptionRequest
+from ._persisted import PersistedQueries
 from ._subscription_call import SubscriptionCall
 from ._tracing import trace_headers, with_trace_context
 from ._types import (
@@ -142,8 +145,13 @@ class AIOHTTPBackend:
         websocket_options: WebSocketOptions | Mapping[str, object] | None = None,
         websocket_factory: WebSocketManagerFactory | None = None,
         json_serialize: Callable[[object], str] = _compact_json,
+        persisted_queries: bool = False,
+        use_get_for_hashed_queries: bool = False,
     ) -> None:
         self.endpoint = endpoint
+        #: APQ state for this server (None when off): support and the hashes it knows.
+        self.persisted_queries = PersistedQueries() if persisted_queries else None
+        self.use_get_for_hashed_queries = use_get_for_hashed_queries
         self.ws_endpoint = ws_endpoint or self.adapt_to_websocket_endpoint(endpoint)
         self.subscription_protocols = tuple(subscription_protocols or DEFAULT_SUBPROTOCOLS)
         self.headers = headers
@@ -218,16 +226,46 @@ class AIOHTTPBackend:
         payload, wire = self._wire(request)
         if self.use_websocket_for_queries:
             return GraphQLResponse(request, await self._single_over_websocket(wire))
-        if self.use_get_for_queries and not contains_files(wire.variables):
-            return GraphQLResponse(request, await self._get(wire))
-        return GraphQLResponse(request, await self._post(payload, wire))
+        return GraphQLResponse(request, await self._http(payload, wire, mutation=False))
 
     async def execute_mutation(self, request: Request) -> GraphQLResponse:
         """Run a mutation: always POST (the spec forbids mutations over GET), or the WebSocket."""
         payload, wire = self._wire(request)
         if self.use_websocket_for_queries:
             return GraphQLResponse(request, await self._single_over_websocket(wire))
-        return GraphQLResponse(request, await self._post(payload, wire))
+        return GraphQLResponse(request, await self._http(payload, wire, mutation=True))
+
+    async def execute_batch(self, requests: Sequence[Request]) -> list[GraphQLResponse]:
+        """POST `requests` as one JSON array (batching; the server must allow it).
+
+        The reply must be an array of as many responses, in order (`InvalidResponseError`
+        otherwise). Such an array is read whatever the status: Apollo Server answers a batch
+        holding one invalid operation with 400 for the whole array. A server refusing the whole
+        batch (no array) raises `HTTPStatusError`.
+        """
+        if not requests:
+            return []
+        headers = {
+            "Accept": ACCEPT,
+            "Content-Type": f"{MediaType.JSON}; charset=utf-8",
+            **trace_headers(),
+        }
+        headers.update(await resolve_headers(self.headers))
+        body = self._json_serialize([self._wire(request)[0] for request in requests])
+        url = self.endpoint
+        status, _content_type, raw, reply_headers = await self._exchange(
+            "POST", headers, data=body.encode("utf-8")
+        )
+        try:
+            bodies = parse_batch_response(raw, len(requests))
+        except ResponseFormatError as exc:
+            text = raw.decode("utf-8", errors="replace")
+            if not 200 <= status < 300:
+                raise HTTPStatusError(url, status, text, reply_headers) from None
+            raise InvalidResponseError(url, status, text, reply_headers, str(exc)) from None
+        return [
+            GraphQLResponse(request, each) for request, each in zip(requests, bodies, strict=True)
+        ]
 
     def execute_subscription(self, request: Request) -> SubscriptionCall:
         """Start `request` over the WebSocket: ``await`` it for a response that iterates the events.
@@ -333,8 +371,48 @@ class AIOHTTPBackend:
             return ResponseBody(data=None, errors=errors, data_present=False)
         raise TransportError(f"{self.ws_endpoint} completed the operation without a result")
 
-    async def _get(self, request: WireRequest) -> ResponseBody:
+    async def _http(
+        self, payload: JSONObject, wire: WireRequest, *, mutation: bool
+    ) -> ResponseBody:
+        apq = self.persisted_queries
+        if apq is None:  # the common case, kept as short as it was
+            if self.use_get_for_queries and not mutation and not contains_files(wire.variables):
+                return await self._get(wire)
+            return await self._post(payload, wire)
+        files = contains_files(wire.variables)
+        get = self.use_get_for_queries and not mutation and not files
+        first = None if files else apq.first_request(wire)
+        if first is None:
+            return await (self._get(wire) if get else self._post(payload, wire))
+        hashed_get = (get or self.use_get_for_hashed_queries) and not mutation
+        response = await self._hashed(_payload_for(payload, first), first, get=hashed_get)
+        retry = apq.retry_request(wire, response)
+        if retry is None:
+            return response
+        # The one retry goes out the normal way (POST unless GET was asked for queries).
+        retry_payload = _payload_for(payload, retry)
+        response = await (self._get(retry) if get else self._post(retry_payload, retry))
+        apq.registered(retry, response)
+        return response
+
+    async def _hashed(self, payload: JSONObject, wire: WireRequest, *, get: bool) -> ResponseBody:
+        """Send a hash-only request; Apollo's errors count in any status (old servers: 400)."""
+        try:
+            return await (self._get(wire, hashed=True) if get else self._post(payload, wire))
+        except HTTPStatusError as exc:
+            try:
+                response = ResponseBody.from_json(exc.body)
+            except ResponseFormatError:
+                raise exc from None
+            if PersistedQueryError.in_result(response.to_result()) is None:
+                raise
+            return response
+
+    async def _get(self, request: WireRequest, *, hashed: bool = False) -> ResponseBody:
         headers = {"Accept": ACCEPT, **trace_headers()}
+        if hashed:
+            # Apollo Server's CSRF check lets a GET through only with a non-simple header.
+            headers["Apollo-Require-Preflight"] = "true"
         headers.update(await resolve_headers(self.headers))
         return await self._send("GET", headers, params=request.to_query_params())
 
@@ -360,22 +438,47 @@ class AIOHTTPBackend:
         params: Mapping[str, str] | None = None,
         data: bytes | aiohttp.FormData | None = None,
     ) -> ResponseBody:
+        status, content_type, body, reply_headers = await self._exchange(
+            method, headers, params=params, data=data
+        )
+        return _read_response(self.endpoint, status, content_type, body, reply_headers)
+
+    async def _exchange(
+        self,
+        method: str,
+        headers: Mapping[str, str],
+        *,
+        params: Mapping[str, str] | None = None,
+        data: bytes | aiohttp.FormData | None = None,
+    ) -> tuple[int, str | None, bytes, Mapping[str, str]]:
         url = self.endpoint
         try:
             async with self.client_session.request(
                 method, url, headers=headers, params=params, data=data, timeout=self._timeout
             ) as response:
                 body = await response.read()
-                status = response.status
-                content_type = response.headers.get("Content-Type")
-                reply_headers = response.headers
+                return (
+                    response.status,
+                    response.headers.get("Content-Type"),
+                    body,
+                    response.headers,
+                )
         except TimeoutError as exc:  # aiohttp's timeouts subclass the builtin
             raise TransportTimeoutError(url, type(exc).__name__) from exc
         except aiohttp.ClientConnectionError as exc:
             raise ConnectionFailedError(url, str(exc) or type(exc).__name__) from exc
         except aiohttp.ClientError as exc:
             raise TransportError(f"Request to {url} failed: {exc}") from exc
-        return _read_response(url, status, content_type, body, reply_headers)
+
+
+def _payload_for(payload: JSONObject, request: WireRequest) -> JSONObject:
+    """`make_payload`'s payload with `request`'s query (absent for a hash) and extensions."""
+    adapted = {key: value for key, value in payload.items() if key not in {"query", "extensions"}}
+    if request.query is not None:
+        adapted["query"] = request.query
+    if request.extensions is not None:
+        adapted["extensions"] = request.extensions
+    return adapted
 
 
 #: Statuses a legacy `application/json` server uses for GraphQL request errors.

@@ -24,7 +24,7 @@ from ._proxy import OperationProxy, QueryField, SubscriptionField
 from ._schema import SchemaCache, SchemaSource, validate_operation
 from ._types import ConnectionParams, Headers, WebSocketManagerFactory
 from ._ws_options import WebSocketOptions
-from .backend import AIOHTTPBackend
+from .backend import AIOHTTPBackend, Request
 from .errors import GraphQLResponseError
 
 __all__ = ["AIOHTTPClient", "BackendOptions"]
@@ -47,6 +47,8 @@ class BackendOptions(TypedDict, total=False):
     websocket_options: WebSocketOptions | Mapping[str, object] | None
     websocket_factory: WebSocketManagerFactory | None
     json_serialize: Callable[[object], str]
+    persisted_queries: bool
+    use_get_for_hashed_queries: bool
 
 
 def operation_kind(query: str, operation_name: str | None) -> OperationKind:
@@ -180,6 +182,24 @@ class AIOHTTPClient:
         else:
             response = await self._backend.execute_query(request)
         return _check(response) if raise_on_errors else response
+
+    async def batch(
+        self, operations: Sequence[str | Request], *, raise_on_errors: bool = False
+    ) -> list[GraphQLResponse]:
+        """Send several queries or mutations in one HTTP request; one response each, in order.
+
+        Each operation is a query text or a `GraphQLRequest` (for variables and an operation
+        name). The server must allow batching; its errors stay per operation unless
+        `raise_on_errors`, which raises `GraphQLResponseError` for the first one with errors.
+        """
+        requests = [
+            _request(op, None, None, None) if isinstance(op, str) else op for op in operations
+        ]
+        responses = await self._backend.execute_batch(requests)
+        if raise_on_errors:
+            for response in responses:
+                _check(response)
+        return responses
 
     def subscribe(
         self,

@@ -1,0 +1,20 @@
+"""clew on the shared test schema with batching on, for the persisted-query and batch interop.
+
+`create_app` (for ``uvicorn --factory``) keeps APQ's defaults (on, in-memory store) and turns
+on batching (at most 10 operations), which the default peer app leaves off.
+"""
+
+from __future__ import annotations
+
+from clew.server import GraphQL, GraphQLHTTPHandler
+
+from ..schema import build_test_schema  # noqa: TID252
+
+
+def create_app() -> GraphQL:
+    """A fresh app: its own APQ store, so each server process starts knowing no hash."""
+    return GraphQL(
+        build_test_schema().schema,
+        http_handler=GraphQLHTTPHandler(batching=True, max_batch_size=10),
+        websocket_handlers=[],
+    )
