@@ -37,6 +37,8 @@ ROWS = (
         targets=(("ceiling", 0.7),)),
     Row("books", "`books(count: 50)` all fields, req/s", "req/s", "ceiling", SERVERS,
         targets=(("Ariadne", 5.0),)),
+    Row("books_apq", "`books(count: 50)` on clew: hash-only GET (APQ) vs full POST, req/s",
+        "req/s", "full POST", ()),
     Row("stream", "stream, graphql-transport-ws, msg/s", "msg/s", "ceiling", SERVERS,
         targets=(("ceiling", 0.95),)),
     Row("stream_legacy", "stream, legacy graphql-ws, msg/s", "msg/s", "ceiling", SERVERS,

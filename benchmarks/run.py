@@ -48,6 +48,7 @@ from server_load import (  # noqa: E402
     fan_out,
     idle_sockets,
     open_socket,
+    register_persisted,
     stream,
     wrk,
     wrk_path,
@@ -128,6 +129,22 @@ async def server_rows(running: dict[str, Server], settings: Settings, results: R
             )
 
         await rounds(row, SERVER_TARGETS, http, results)
+
+    # APQ: clew answering books(50) by hash alone over GET vs the same query POSTed in full.
+    clew = running["clew"]
+    books_get = await asyncio.to_thread(register_persisted, clew, BOOKS_QUERY, BOOKS_ANSWER)
+
+    async def persisted(target: str) -> Sample:
+        get = books_get if target == "clew" else None
+        sample = await asyncio.to_thread(
+            wrk, clew, BOOKS_QUERY, settings.wrk_seconds, settings.connections, get=get
+        )
+        # What each request carries besides headers: the URL's path and query, or the body.
+        sent = len(get) if get else len(json.dumps({"query": BOOKS_QUERY}))
+        sample.extra["request_bytes"] = float(sent)
+        return sample
+
+    await rounds("books_apq", ("full POST", "clew"), persisted, results)
 
     for row, subprotocol in (("stream", TRANSPORT_WS), ("stream_legacy", LEGACY_WS)):
         names = {t: "Ariadne legacy" if row == "stream_legacy" and t == "Ariadne" else t

@@ -7,12 +7,14 @@ Every function here measures one target once and returns a `Sample`; `run.py` in
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import http.client
 import json
 import shutil
 import subprocess
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,7 @@ __all__ = [
     "fan_out",
     "idle_sockets",
     "open_socket",
+    "register_persisted",
     "stream",
     "wrk",
 ]
@@ -37,11 +40,7 @@ LEGACY_WS = "graphql-ws"
 
 # wrk prints this line last, from Lua: requests, non-2xx answers, socket errors, seconds,
 # p50 and p99 latency in microseconds.
-_WRK_SCRIPT = """
-wrk.method = "POST"
-wrk.body = %s
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Accept"] = "application/json"
+_WRK_DONE = """
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format("RESULT %%d %%d %%d %%f %%f %%f\\n", summary.requests, e.status,
@@ -49,6 +48,22 @@ done = function(summary, latency, requests)
     latency:percentile(50), latency:percentile(99)))
 end
 """
+_WRK_SCRIPT = (
+    """
+wrk.method = "POST"
+wrk.body = %s
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Accept"] = "application/json"
+"""
+    + _WRK_DONE
+)
+#: A GET of a fixed URL (an APQ hash-only query: no body at all).
+_WRK_GET_SCRIPT = (
+    """
+wrk.headers["Accept"] = "application/json"
+"""
+    + _WRK_DONE
+)
 
 
 @dataclass
@@ -97,17 +112,46 @@ def check_http(server: Server, query: str, expected: object, deadline: float) ->
         raise RuntimeError(f"port {server.port} answered {status} {answer[:300]!r} to {query}")
 
 
-def wrk(server: Server, query: str, seconds: float, connections: int) -> Sample:
+def register_persisted(server: Server, query: str, expected: object) -> str:
+    """Register `query` in the server's APQ store (hash and text POSTed once); return the path
+    of its hash-only GET, after checking that this GET answers exactly `expected`."""
+    digest = hashlib.sha256(query.encode()).hexdigest()
+    extensions = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+    status, answer = _http_exchange(
+        server.port, json.dumps({"query": query, "extensions": extensions}).encode()
+    )
+    if status != 200 or json.loads(answer) != expected:
+        raise RuntimeError(f"registering the persisted query answered {status} {answer[:300]!r}")
+    compact = json.dumps(extensions, separators=(",", ":"))
+    path = "/?" + urllib.parse.urlencode({"extensions": compact})
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        connection.request("GET", path, headers={"Accept": "application/json"})
+        response = connection.getresponse()
+        status, answer = response.status, response.read()
+    finally:
+        connection.close()
+    if status != 200 or json.loads(answer) != expected:
+        raise RuntimeError(f"the hash-only GET answered {status} {answer[:300]!r}")
+    return path
+
+
+def wrk(
+    server: Server, query: str, seconds: float, connections: int, *, get: str | None = None
+) -> Sample:
     """Requests per second from wrk's closed loop of `connections` keep-alive connections,
-    with p50/p99 latency in ms and the server's CPU µs per request."""
+    with p50/p99 latency in ms and the server's CPU µs per request.
+
+    `query` is POSTed as JSON; with `get` (a path and query string) that URL is fetched with
+    GET instead, and `query` is not sent."""
     body = json.dumps(json.dumps({"query": query}))
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(_WRK_SCRIPT % body)
+        script.write(_WRK_SCRIPT % body if get is None else _WRK_GET_SCRIPT % ())
     try:
         command = [
             wrk_path(), "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s",
             "--timeout", "10s",
-            "-s", script.name, f"http://127.0.0.1:{server.port}/",
+            "-s", script.name, f"http://127.0.0.1:{server.port}{get or '/'}",
         ]  # fmt: skip
         cpu_before = cpu_seconds(server.pid)
         completed = subprocess.run(
