@@ -1,7 +1,9 @@
-"""The echo server in packages/protocol/README.md runs, and speaks graphql-transport-ws correctly.
+"""The echo server in packages/protocol/README.md runs, and speaks both subprotocols correctly.
 
 The code block is taken verbatim from the README, run as a script on a free loopback port, and
-driven by a raw `websockets` client that checks every frame and close code.
+driven by a raw `websockets` client that checks every frame and close code, under
+graphql-transport-ws and under the legacy graphql-ws, from one server written once against the
+neutral `clew.protocol.websocket.Connection`.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
 README = Path(__file__).parents[2] / "packages" / "protocol" / "README.md"
-HEADER = '"""A graphql-transport-ws echo server'
+HEADER = '"""A GraphQL WebSocket echo server, both subprotocols'
 SUBPROTOCOLS = [Subprotocol("graphql-transport-ws")]
+LEGACY = [Subprotocol("graphql-ws")]
 
 
 def example_code() -> str:
@@ -96,10 +99,13 @@ async def closed_with(ws: ClientConnection) -> tuple[int, str]:
     return info.value.rcvd.code, info.value.rcvd.reason
 
 
-def test_example_is_under_60_lines() -> None:
+def test_example_is_short_and_written_against_the_neutral_connection() -> None:
     code = example_code()
-    assert "Connection(Role.SERVER" in code
-    assert len(code.splitlines()) < 60
+    assert "ws.Connection(subprotocol, Role.SERVER" in code
+    assert "graphql_transport_ws" not in code
+    assert "graphql_ws" not in code
+    assert "assert_never(event)" in code
+    assert len(code.splitlines()) < 80
 
 
 async def test_echo_session(server: str) -> None:
@@ -178,3 +184,68 @@ async def test_handshake_without_the_subprotocol_is_refused(server: str) -> None
         async with connect(server):
             pass
     assert info.value.response.status_code == 400
+
+
+# -- the same server, legacy graphql-ws ------------------------------------------------------
+
+
+async def test_legacy_echo_session(server: str) -> None:
+    async with connect(server, subprotocols=LEGACY) as ws:
+        assert ws.subprotocol == "graphql-ws"
+        await ws.send('{"type":"connection_init","payload":{"token":"t"}}')
+        assert await recv_json(ws) == {"type": "connection_ack"}
+        await ws.send(json.dumps({"id": "1", "type": "start", "payload": {"query": "{ a }"}}))
+        assert await recv_json(ws) == {
+            "id": "1",
+            "type": "data",
+            "payload": {"data": {"echo": "{ a }"}},
+        }
+        assert await recv_json(ws) == {"id": "1", "type": "complete"}
+        # A stop for an operation that already ended is ignored; the id may be reused.
+        await ws.send('{"id":"1","type":"stop"}')
+        await ws.send(json.dumps({"id": "1", "type": "start", "payload": {"query": "{ b }"}}))
+        assert (await recv_json(ws))["payload"] == {"data": {"echo": "{ b }"}}
+        assert await recv_json(ws) == {"id": "1", "type": "complete"}
+
+
+async def test_legacy_bad_frames_are_answered_and_the_socket_stays_open(server: str) -> None:
+    async with connect(server, subprotocols=LEGACY) as ws:
+        await ws.send('{"type":"connection_init"}')
+        assert await recv_json(ws) == {"type": "connection_ack"}
+        await ws.send("{")
+        reply = await recv_json(ws)
+        assert isinstance(reply, dict)
+        assert reply["type"] == "connection_error"
+        await ws.send('{"id":"2","type":"nope"}')
+        assert await recv_json(ws) == {
+            "id": "2",
+            "type": "error",
+            "payload": {"message": "Invalid message 'type' property \"nope\""},
+        }
+        await ws.send(json.dumps({"id": "3", "type": "start", "payload": {"query": "{ c }"}}))
+        assert (await recv_json(ws))["id"] == "3"
+
+
+async def test_legacy_start_before_the_ack_gets_an_error(server: str) -> None:
+    async with connect(server, subprotocols=LEGACY) as ws:
+        await ws.send(json.dumps({"id": "1", "type": "start", "payload": {"query": "{ a }"}}))
+        assert await recv_json(ws) == {
+            "id": "1",
+            "type": "error",
+            "payload": {"message": "Unauthorized"},
+        }
+
+
+async def test_legacy_terminate_closes_1000(server: str) -> None:
+    async with connect(server, subprotocols=LEGACY) as ws:
+        await ws.send('{"type":"connection_init"}')
+        assert await recv_json(ws) == {"type": "connection_ack"}
+        await ws.send('{"type":"connection_terminate"}')
+        assert await closed_with(ws) == (1000, "")
+
+
+async def test_legacy_has_no_init_timeout(impatient_server: str) -> None:
+    async with connect(impatient_server, subprotocols=LEGACY) as ws:
+        await asyncio.sleep(0.4)  # twice the graphql-transport-ws init timeout
+        await ws.send('{"type":"connection_init"}')
+        assert await recv_json(ws) == {"type": "connection_ack"}
