@@ -87,13 +87,11 @@ class ScriptedTransport:
         self.session = session
         self.settings = settings
         self.requests: list[GraphQLRequest] = []
-        self.single_results: list[bool | None] = []
+        self.single_results: list[bool] = []
         self.streams: list[ScriptedStream] = []
         self.closed = False
 
-    def subscribe(
-        self, request: GraphQLRequest, *, single_result: bool | None = None
-    ) -> OperationStream:
+    def subscribe(self, request: GraphQLRequest, *, single_result: bool) -> OperationStream:
         self.requests.append(request)
         self.single_results.append(single_result)
         upto = (request.variables or {}).get("upTo", 3)
@@ -180,7 +178,7 @@ async def test_subscription_proxy_builds_from_the_schema(server: Server) -> None
     assert request.variables == {"upTo": 3}
     assert received == [{"counter": 1}, {"counter": 2}]
     assert factory.transport.streams[0].closed  # breaking out stops that operation only
-    assert factory.transport.single_results == [None]  # the transport reads the kind itself
+    assert factory.transport.single_results == [False]  # the built operation's kind, passed on
 
 
 async def test_subscribe_raise_on_errors(server: Server) -> None:

@@ -10,7 +10,8 @@ import pytest
 from conftest import QUERIES, BackendFactory, FakeServer, collect, op
 
 from clew.client import AIOHTTPClient, GraphQLRequest
-from clew.client._subscription import Operation, Subscription, is_single_result
+from clew.client._builder import OperationKind, operation_kind
+from clew.client._subscription import Operation, Subscription
 from clew.client._websocket import WebSocketManager
 from clew.client.errors import (
     GraphQLResponseError,
@@ -110,7 +111,7 @@ async def test_operations_after_close_fail_clearly(make_backend: BackendFactory)
     transport = backend.websocket()
     await transport.close()
     with pytest.raises(WebSocketClosedError, match="closed"):
-        await anext(transport.subscribe(op("Count")))
+        await anext(transport.subscribe(op("Count"), single_result=False))
 
 
 async def test_consumers_waiting_when_the_client_closes_get_an_exception(
@@ -176,10 +177,10 @@ async def test_the_client_raises_an_error_message_for_a_query_only_when_asked(
 async def test_queries_over_the_socket_are_single_results_without_a_parse(
     fake: FakeServer, make_backend: BackendFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def no_parse(query: str, operation_name: str | None) -> bool:
+    def no_parse(*args: object, **kwargs: object) -> object:
         raise AssertionError("the backend already knows a query is a single result")
 
-    monkeypatch.setattr("clew.client._websocket.is_single_result", no_parse)
+    monkeypatch.setattr("clew.client.backend.operation_kind", no_parse)
     backend = make_backend(use_websocket_for_queries=True)
     assert (await backend.execute_query(op("Echo", value=1))).data == {"echo": {"value": 1}}
     assert (await backend.execute_mutation(op("Bump"))).data == {"bump": 1}
@@ -197,21 +198,27 @@ async def test_many_concurrent_queries_over_one_socket(
 
 
 @pytest.mark.parametrize(
-    ("query", "operation_name", "single"),
+    ("query", "operation_name", "kind"),
     [
-        ("{ hello }", None, True),
-        ("query Q { hello }", None, True),
-        ("mutation M { bump }", None, True),
-        ("subscription S { tick }", None, False),
-        ("query A { a } subscription B { b }", "B", False),
-        ("query A { a } subscription B { b }", "A", True),
-        ("not graphql", None, False),
+        ("{ hello }", None, "query"),
+        ("query Q { hello }", None, "query"),
+        ("mutation M { bump }", None, "mutation"),
+        ("subscription S { tick }", None, "subscription"),
+        ("query A { a } subscription B { b }", "B", "subscription"),
+        ("query A { a } subscription B { b }", "A", "query"),
+        ("query A { a } subscription B { b }", "C", "the default"),
+        ("subscription { tick } mutation", None, "the default"),
+        (None, None, "the default"),
     ],
 )
-def test_single_result_operations_are_recognised(
-    query: str, operation_name: str | None, single: bool
+@pytest.mark.parametrize("default", ["query", "subscription"])
+def test_the_kind_is_decided_in_one_place_with_one_default(
+    query: str | None, operation_name: str | None, kind: str, default: OperationKind
 ) -> None:
-    assert is_single_result(query, operation_name) is single
+    # The caller's intent (execute: query; subscribe: subscription) decides what the
+    # document cannot: an unparseable one, one selecting nothing, one sent by hash only.
+    expected = default if kind == "the default" else kind
+    assert operation_kind(query, operation_name, default=default) == expected
 
 
 async def test_an_operation_that_cannot_be_encoded_is_refused_before_sending(

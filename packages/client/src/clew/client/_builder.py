@@ -17,6 +17,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     OperationDefinitionNode,
+    get_operation_ast,
     get_variable_values,
     is_required_argument,
     parse,
@@ -25,16 +26,41 @@ from graphql import (
 from ._fields import FieldsLike, select_fields
 from .errors import SchemaValidationError
 
-__all__ = ["BuiltOperation", "OperationKind", "build_operation", "root_type"]
+__all__ = ["BuiltOperation", "OperationKind", "build_operation", "operation_kind", "root_type"]
 
 OperationKind: TypeAlias = Literal["query", "mutation", "subscription"]
+
+
+def operation_kind(
+    query: str | None, operation_name: str | None, *, default: OperationKind
+) -> OperationKind:
+    """The kind of the operation `query` selects: the one place the client decides it.
+
+    `default` is the caller's intent (`execute`: a query; `subscribe`: a subscription), used
+    when the document cannot say: it does not parse, selects nothing, or was sent by hash
+    only. The server then reports the error, or knows the document. A document naming neither
+    ``mutation`` nor ``subscription`` is a query without parsing it (the common path).
+    """
+    if query is None:
+        return default
+    if "mutation" not in query and "subscription" not in query:
+        return "query"
+    try:
+        operation = get_operation_ast(parse(query, no_location=True), operation_name)
+    except GraphQLError:
+        return default
+    if operation is None:
+        return default
+    return operation.operation.value
 
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BuiltOperation:
-    """A ready-to-send operation: document text, its name and the variable values."""
+    """A ready-to-send operation: its kind, document text, name and variable values."""
 
+    #: Decided when it was built, from the root field: never guessed again from the text.
+    kind: OperationKind
     query: str
     operation_name: str
     variables: dict[str, object]
@@ -113,7 +139,7 @@ def build_operation(
     variables = {arg: _to_wire(value) for arg, value in arguments.items()}
     if variables:
         check_variables(schema, query, variables, owner)
-    return BuiltOperation(query=query, operation_name=name, variables=variables)
+    return BuiltOperation(kind=kind, query=query, operation_name=name, variables=variables)
 
 
 def check_variables(

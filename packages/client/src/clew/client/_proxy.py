@@ -8,16 +8,46 @@ the reserved `_fields`, `_depth`, `_operation_name` and `_raise_on_errors`.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Generic, TypeVar, cast, final
+from typing import Generic, Protocol, TypeVar, cast, final
+
+from graphql import GraphQLSchema
 
 from ._builder import BuiltOperation, OperationKind, build_operation, root_type
 from ._fields import FieldsLike
 from ._messages import GraphQLResponse, ResponseStream
 
-if TYPE_CHECKING:
-    from .client import AIOHTTPClient
+__all__ = ["DeferredStream", "OperationProxy", "OperationSender", "QueryField", "SubscriptionField"]
 
-__all__ = ["DeferredStream", "OperationProxy", "QueryField", "SubscriptionField"]
+
+class OperationSender(Protocol):
+    """What a proxy needs from its client (`AIOHTTPClient`): the schema, and sending."""
+
+    @property
+    def depth(self) -> int:
+        """How deep an automatic selection goes below the root field."""
+        ...
+
+    @property
+    def schema(self) -> GraphQLSchema | None:
+        """The schema if already known (never fetches)."""
+        ...
+
+    async def get_schema(self) -> GraphQLSchema:
+        """The schema, fetched on first use."""
+        ...
+
+    async def execute_built(
+        self, built: BuiltOperation, *, raise_on_errors: bool = False
+    ) -> GraphQLResponse:
+        """Send a built query or mutation."""
+        ...
+
+    def subscribe_built(
+        self, built: BuiltOperation, *, raise_on_errors: bool = False
+    ) -> ResponseStream:
+        """Stream a built subscription."""
+        ...
+
 
 F = TypeVar("F", "QueryField", "SubscriptionField")
 
@@ -53,7 +83,7 @@ class _Field:
 
     __slots__ = ("_client", "_kind", "name")
 
-    def __init__(self, client: AIOHTTPClient, kind: OperationKind, name: str) -> None:
+    def __init__(self, client: OperationSender, kind: OperationKind, name: str) -> None:
         self._client = client
         self._kind: OperationKind = kind
         self.name = name
@@ -91,12 +121,7 @@ class QueryField(_Field):
         self, selection: FieldsLike | None = None, /, **arguments: object
     ) -> GraphQLResponse:
         built, raise_on_errors = await self._build(_with_selection(selection, arguments))
-        return await self._client.execute(
-            built.query,
-            built.variables,
-            built.operation_name,
-            raise_on_errors=raise_on_errors,
-        )
+        return await self._client.execute_built(built, raise_on_errors=raise_on_errors)
 
 
 @final
@@ -112,12 +137,7 @@ class SubscriptionField(_Field):
 
         async def start() -> ResponseStream:
             built, raise_on_errors = await self._build(arguments)
-            return self._client.subscribe(
-                built.query,
-                built.variables,
-                built.operation_name,
-                raise_on_errors=raise_on_errors,
-            )
+            return self._client.subscribe_built(built, raise_on_errors=raise_on_errors)
 
         return DeferredStream(start)
 
@@ -159,13 +179,13 @@ class OperationProxy(Generic[F]):
 
     __slots__ = ("_client", "_factory", "_kind")
 
-    _factory: Callable[[AIOHTTPClient, OperationKind, str], F]
+    _factory: Callable[[OperationSender, OperationKind, str], F]
 
     def __init__(
         self,
-        client: AIOHTTPClient,
+        client: OperationSender,
         kind: OperationKind,
-        factory: Callable[[AIOHTTPClient, OperationKind, str], F],
+        factory: Callable[[OperationSender, OperationKind, str], F],
     ) -> None:
         self._client = client
         self._kind: OperationKind = kind

@@ -14,12 +14,10 @@ from collections import deque
 from types import TracebackType
 from typing import Final, Protocol, final
 
-from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
-
 from clew.protocol import SubscribePayload
 from clew.protocol.http import GraphQLResponse
 
-__all__ = ["Operation", "OperationOwner", "Subscription", "is_single_result"]
+__all__ = ["Operation", "OperationOwner", "Subscription"]
 
 
 @final
@@ -28,28 +26,6 @@ class _End:
 
 
 _END: Final = _End()
-
-
-def is_single_result(request_query: str | None, operation_name: str | None) -> bool:
-    """Whether the selected operation is a query or mutation (one result) or a subscription.
-
-    A document that does not parse, or names no such operation (or is sent by hash only),
-    counts as a subscription: the server will answer it with `error`, and nothing is lost by
-    treating it as a stream.
-    """
-    if request_query is None:
-        return False
-    try:
-        document = parse(request_query, no_location=True)
-    except GraphQLError:
-        return False
-    for definition in document.definitions:
-        if not isinstance(definition, OperationDefinitionNode):
-            continue
-        name = definition.name.value if definition.name else None
-        if operation_name is None or name == operation_name:
-            return definition.operation is not OperationType.SUBSCRIPTION
-    return False
 
 
 class Operation:

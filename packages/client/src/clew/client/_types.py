@@ -16,6 +16,8 @@ import aiohttp
 from clew.protocol import JSONObject
 from clew.protocol.http import GraphQLRequest, GraphQLResponse
 
+from ._ws_options import WebSocketOptions
+
 __all__ = [
     "ConnectionParams",
     "HeaderProvider",
@@ -72,13 +74,11 @@ class SubscriptionTransport(Protocol):
     Closing the iterator early (``break`` out of ``async for``) must stop that operation only.
     """
 
-    def subscribe(
-        self, request: GraphQLRequest, *, single_result: bool | None = None
-    ) -> OperationStream:
+    def subscribe(self, request: GraphQLRequest, *, single_result: bool) -> OperationStream:
         """Start one operation on the shared connection and iterate over its results.
 
         `single_result=True` marks a query or mutation: it must never be re-sent after a drop
-        (it may have run). None lets the transport read the kind from the document.
+        (it may have run). The backend decided the kind; the transport does not guess it.
         """
         ...
 
@@ -102,8 +102,9 @@ class WebSocketSettings:
     connection_params: ConnectionParams | None = None
     #: Makes a new operation id, unique within the client.
     id_factory: Callable[[], str]
-    #: Transport-specific options passed through untouched (keepalive, idle grace, retry...).
-    options: Mapping[str, object] = field(default_factory=dict)
+    #: The transport's options as the caller gave them: a `WebSocketOptions` (typed, for the
+    #: default transport) or a mapping (its field names, or a custom transport's own options).
+    options: WebSocketOptions | Mapping[str, object] = field(default_factory=dict)
 
 
 class WebSocketManagerFactory(Protocol):

@@ -34,7 +34,7 @@ from clew.protocol import CloseCode, JSONObject, Role, Subprotocol, SubscribePay
 from clew.protocol.http import GraphQLRequest, GraphQLResponse, ResponseFormatError
 from clew.protocol.websocket import Connection
 
-from ._subscription import Operation, Subscription, is_single_result
+from ._subscription import Operation, Subscription
 from ._types import WebSocketSettings, resolve_headers
 from ._ws_options import WebSocketOptions
 from ._ws_session import Outcome, Session, wait
@@ -61,7 +61,10 @@ class WebSocketManager:
         self._http = session
         self._settings = settings
         #: The tuning in effect (from `settings.options` unless given).
-        self.options = options or WebSocketOptions.from_mapping(settings.options)
+        given = settings.options
+        self.options = options or (
+            given if isinstance(given, WebSocketOptions) else WebSocketOptions.from_mapping(given)
+        )
         self._operations: dict[str, Operation] = {}
         self._runner: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -90,16 +93,12 @@ class WebSocketManager:
 
     # -- SubscriptionTransport -------------------------------------------------------------
 
-    def subscribe(
-        self, request: GraphQLRequest, *, single_result: bool | None = None
-    ) -> Subscription:
+    def subscribe(self, request: GraphQLRequest, *, single_result: bool) -> Subscription:
         """An iterator over the results of `request`, sent when first iterated.
 
         `single_result` marks a query or mutation, which fails instead of being re-sent when
-        the socket drops while it runs; by default it is read from the document.
+        the socket drops while it runs (the backend decided the kind).
         """
-        if single_result is None:
-            single_result = is_single_result(request.query, request.operation_name)
         payload = cast(SubscribePayload, request.to_json_body())
         try:  # refuse here what cannot be encoded, rather than break the shared connection
             json.dumps(payload, allow_nan=False)

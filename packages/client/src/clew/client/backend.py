@@ -7,14 +7,13 @@ aiohttp's failures into the client's exceptions.
 
 from __future__ import annotations
 
-import importlib
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack, aclosing
-from dataclasses import fields, replace
+from dataclasses import replace
 from types import MappingProxyType, TracebackType
-from typing import Final, TypeAlias, cast, final
+from typing import Final, TypeAlias, final
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -32,6 +31,7 @@ from clew.protocol.http import (
     parse_media_type,
 )
 
+from ._builder import OperationKind, operation_kind
 from ._messages import GraphQLRequest, GraphQLResponse, GraphQLSubscriptionRequest
 from ._persisted import PersistedQueries
 from ._subscription_call import SubscriptionCall
@@ -45,6 +45,7 @@ from ._types import (
     resolve_headers,
 )
 from ._upload import PREFLIGHT_HEADER, contains_files, multipart_form
+from ._websocket import WebSocketManager
 from ._ws_options import WebSocketOptions
 from .errors import (
     ConnectionFailedError,
@@ -117,12 +118,6 @@ class _SessionContext:
             await temporary.close()
 
 
-def _default_websocket_factory() -> WebSocketManagerFactory:
-    """`clew.client._websocket.WebSocketManager`, imported only when a subscription starts."""
-    module = importlib.import_module("clew.client._websocket")
-    return cast(WebSocketManagerFactory, module.WebSocketManager)
-
-
 class AIOHTTPBackend:
     """Sends GraphQL requests with aiohttp; subscriptions go to the one shared WebSocket transport.
 
@@ -158,12 +153,13 @@ class AIOHTTPBackend:
         self.use_get_for_queries = use_get_for_queries
         self.use_websocket_for_queries = use_websocket_for_queries
         self.connection_params = connection_params
-        if isinstance(websocket_options, WebSocketOptions):
-            websocket_options = {
-                f.name: getattr(websocket_options, f.name) for f in fields(websocket_options)
-            }
-        #: The transport's options by name (see `WebSocketOptions`).
-        self.websocket_options = dict(websocket_options or {})
+        #: The transport's options: a `WebSocketOptions` as given (passed on typed), or a
+        #: mapping of its field names (or of a custom transport's own options).
+        self.websocket_options: WebSocketOptions | Mapping[str, object] = (
+            websocket_options
+            if isinstance(websocket_options, WebSocketOptions)
+            else dict(websocket_options or {})
+        )
         if isinstance(timeout, int | float):
             timeout = aiohttp.ClientTimeout(total=timeout)
         self._timeout = timeout
@@ -267,7 +263,9 @@ class AIOHTTPBackend:
             GraphQLResponse(request, each) for request, each in zip(requests, bodies, strict=True)
         ]
 
-    def execute_subscription(self, request: Request) -> SubscriptionCall:
+    def execute_subscription(
+        self, request: Request, *, kind: OperationKind | None = None
+    ) -> SubscriptionCall:
         """Start `request` over the WebSocket: ``await`` it for a response that iterates the events.
 
         The result can also be iterated directly. Call `aclose()` on either (or use
@@ -276,6 +274,10 @@ class AIOHTTPBackend:
         the response's `request` then carries the id used.
         """
         _, wire = self._wire(request)
+        if kind is None:  # decided here, once, unless the caller (the client) already did
+            kind = operation_kind(wire.query, wire.operation_name, default="subscription")
+        # A query or mutation sent this way is never re-sent after a drop: it may have run.
+        single_result = kind != "subscription"
         if isinstance(request, GraphQLSubscriptionRequest) and (
             request.options is not None or request.subscription_id is not None
         ):
@@ -293,8 +295,10 @@ class AIOHTTPBackend:
                 self._dedicated.discard(transport)
                 await transport.close()
 
-            return SubscriptionCall(request, transport.subscribe(wire), close_dedicated)
-        return SubscriptionCall(request, self.websocket().subscribe(wire))
+            stream = transport.subscribe(wire, single_result=single_result)
+            return SubscriptionCall(request, stream, close_dedicated)
+        stream = self.websocket().subscribe(wire, single_result=single_result)
+        return SubscriptionCall(request, stream)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -327,7 +331,7 @@ class AIOHTTPBackend:
     def _new_transport(
         self, *, connection_params: ConnectionParams | None, id_factory: Callable[[], str]
     ) -> SubscriptionTransport:
-        factory = self._websocket_factory or _default_websocket_factory()
+        factory = self._websocket_factory or WebSocketManager
         settings = WebSocketSettings(
             url=self.ws_endpoint,
             subprotocols=self.subscription_protocols,

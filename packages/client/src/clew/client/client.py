@@ -13,12 +13,11 @@ from types import TracebackType
 from typing import Final, TypedDict, Unpack, cast, final
 
 import aiohttp
-from graphql import GraphQLSchema, OperationType, get_operation_ast, parse
-from graphql.error import GraphQLSyntaxError
+from graphql import GraphQLSchema
 
 from clew.protocol import JSONObject
 
-from ._builder import OperationKind
+from ._builder import BuiltOperation, OperationKind, operation_kind
 from ._messages import GraphQLRequest, GraphQLResponse, ResponseStream
 from ._proxy import OperationProxy, QueryField, SubscriptionField
 from ._schema import SchemaCache, SchemaSource, validate_operation
@@ -49,24 +48,6 @@ class BackendOptions(TypedDict, total=False):
     json_serialize: Callable[[object], str]
     persisted_queries: bool
     use_get_for_hashed_queries: bool
-
-
-def operation_kind(query: str, operation_name: str | None) -> OperationKind:
-    """Whether the operation `query` selects is a query, mutation or subscription.
-
-    Documents without the word ``mutation`` or ``subscription`` are queries, which spares a
-    parse on the common path; an unparseable document counts as a query and the server
-    reports the error.
-    """
-    if "mutation" not in query and "subscription" not in query:
-        return "query"
-    try:
-        operation = get_operation_ast(parse(query, no_location=True), operation_name)
-    except GraphQLSyntaxError:
-        return "query"
-    if operation is None or operation.operation is OperationType.QUERY:
-        return "query"
-    return "mutation" if operation.operation is OperationType.MUTATION else "subscription"
 
 
 def _check(response: GraphQLResponse) -> GraphQLResponse:
@@ -177,7 +158,20 @@ class AIOHTTPClient:
         (bytes, binary file objects, paths, `Upload`), which are sent as a multipart upload.
         """
         request = _request(query, variables, operation_name, extensions)
-        if operation_kind(query, operation_name) == "mutation":
+        kind = operation_kind(query, operation_name, default="query")
+        return await self._execute(request, kind, raise_on_errors)
+
+    async def execute_built(
+        self, built: BuiltOperation, *, raise_on_errors: bool = False
+    ) -> GraphQLResponse:
+        """Send a query or mutation a proxy built (``await client.query.books.build(...)``)."""
+        request = _request(built.query, built.variables, built.operation_name, None)
+        return await self._execute(request, built.kind, raise_on_errors)
+
+    async def _execute(
+        self, request: GraphQLRequest, kind: OperationKind, raise_on_errors: bool
+    ) -> GraphQLResponse:
+        if kind == "mutation":
             response = await self._backend.execute_mutation(request)
         else:
             response = await self._backend.execute_query(request)
@@ -215,7 +209,16 @@ class AIOHTTPClient:
         Use ``async for``; `aclose()` (or `contextlib.aclosing`) stops the operation at once.
         """
         request = _request(query, variables, operation_name, extensions)
-        stream = self._backend.execute_subscription(request)
+        kind = operation_kind(query, operation_name, default="subscription")
+        stream = self._backend.execute_subscription(request, kind=kind)
+        return _CheckedStream(stream) if raise_on_errors else stream
+
+    def subscribe_built(
+        self, built: BuiltOperation, *, raise_on_errors: bool = False
+    ) -> ResponseStream:
+        """Stream a subscription a proxy built (``await client.subscription.x.build(...)``)."""
+        request = _request(built.query, built.variables, built.operation_name, None)
+        stream = self._backend.execute_subscription(request, kind=built.kind)
         return _CheckedStream(stream) if raise_on_errors else stream
 
     async def close(self) -> None:
