@@ -18,9 +18,10 @@ from starlette.testclient import TestClient
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from clew.server import GraphQL, SubscriptionStream
+from clew.server import GraphQL
 from clew.server.cli import main
 from clew.server.demo import create_app
+from clew.server.engine import SubscriptionStream
 
 CLEW = Path(sys.executable).with_name("clew")
 

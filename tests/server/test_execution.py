@@ -11,11 +11,10 @@ from graphql import DocumentNode, GraphQLError, OperationType, parse
 from graphql.validation import ASTValidationRule
 
 from clew.protocol.http import FailureKind
-from clew.server import (
+from clew.server import Extension, Limits
+from clew.server.engine import (
     Engine,
-    Extension,
     InternalServerError,
-    Limits,
     PreparationFailure,
     PreparedOperation,
     SubscriptionStream,

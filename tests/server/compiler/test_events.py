@@ -25,8 +25,9 @@ from graphql import (
     parse,
 )
 
-from clew.server import EventResolver, GraphQL, PreparedOperation, SubscriptionStream
+from clew.server import EventResolver, GraphQL
 from clew.server._compiler._plan import Plan
+from clew.server.engine import PreparedOperation, SubscriptionStream
 
 SDL = """
 scalar Odd

@@ -18,32 +18,24 @@ from clew.protocol.http import StatusRules
 from ._compiler import EventResolver
 from ._cors import CORS
 from ._documents import (
-    DocumentRefusal,
     DocumentStore,
     InMemoryDocumentStore,
     PersistedDocuments,
     TrustedDocuments,
 )
 from ._errors import INTERNAL_ERROR_MESSAGE, format_error
-from ._execution import (
-    Engine,
-    InternalServerError,
-    PreparationFailure,
-    PreparedOperation,
-)
+from ._execution import Engine
 from ._extensions import Extension, ExtensionFactory
 from ._limits import Limits
-from ._subscription import SubscriptionStream
 from ._types import (
     ContextValue,
     ErrorFormatter,
     QueryParser,
     RequestData,
     RootValue,
-    WebSocketHandler,
 )
 from ._upload import Upload
-from .app import GraphQL
+from .app import GraphQL, WebSocketHandler
 from .explorer import Explorer
 from .http_handler import GraphQLHTTPHandler
 
@@ -51,7 +43,6 @@ __all__ = [
     "CORS",
     "INTERNAL_ERROR_MESSAGE",
     "ContextValue",
-    "DocumentRefusal",
     "DocumentStore",
     "Engine",
     "ErrorFormatter",
@@ -62,16 +53,12 @@ __all__ = [
     "GraphQL",
     "GraphQLHTTPHandler",
     "InMemoryDocumentStore",
-    "InternalServerError",
     "Limits",
     "PersistedDocuments",
-    "PreparationFailure",
-    "PreparedOperation",
     "QueryParser",
     "RequestData",
     "RootValue",
     "StatusRules",
-    "SubscriptionStream",
     "TrustedDocuments",
     "Upload",
     "WebSocketHandler",

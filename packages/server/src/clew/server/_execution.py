@@ -62,6 +62,7 @@ from ._documents import DocumentRefusal, InMemoryDocumentStore, PersistedDocumen
 from ._errors import INTERNAL_ERROR_MESSAGE, UnexpectedError, format_error, is_unexpected
 from ._extensions import Extension, ExtensionList
 from ._limits import Limits, alias_limit_rule, depth_limit_rule
+from ._prepared import PreparationFailure, PreparedOperation
 from ._subscription import EXECUTOR_KEYWORD, SubscriptionStream, open_source_stream
 from ._types import ContextValue, ErrorFormatter, QueryParser, RequestData, RootValue
 
@@ -86,30 +87,6 @@ CONNECTION_RESULT = "connection_result"
 
 #: Longer query texts are parsed every time rather than kept, so the cache's memory stays bounded.
 _MAX_CACHED_QUERY_CHARS = 100_000
-
-
-@final
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class PreparedOperation:
-    """A parsed, validated operation, ready to execute as often as needed."""
-
-    document: DocumentNode
-    #: The name to execute (None when the document holds a single anonymous operation).
-    operation_name: str | None
-    operation_type: OperationType
-    #: The compiled plan that runs it, or None when graphql-core's executor does.
-    plan: Plan | None = None
-
-
-@final
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class PreparationFailure:
-    """Why a query cannot run: its errors as they travel, and the phase that produced them."""
-
-    #: `DOCUMENT_PARSE` for a syntax error (or too many tokens); `VALIDATION` for a failed
-    #: validation rule or an unknown or ambiguous operation name.
-    kind: FailureKind
-    errors: list[FormattedError]
 
 
 class InternalServerError(Exception):

@@ -20,12 +20,12 @@ from graphql.execution import MiddlewareManager
 from clew.protocol import FormattedExecutionResult, JSONObject
 
 from ._errors import UnexpectedError
+from ._prepared import PreparedOperation
 
 if TYPE_CHECKING:
     from graphql.execution import Executor
 
     from ._compiler._plan import Plan
-    from ._execution import PreparedOperation
 
 __all__ = [
     "EXECUTOR_KEYWORD",

@@ -1,4 +1,4 @@
-"""Shared vocabulary of the server: ASGI aliases, option types and the handler Protocol."""
+"""Shared vocabulary of the server: ASGI aliases and option types."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING, Protocol, TypeAlias
 from graphql import DocumentNode, GraphQLError
 from starlette.types import Message, Receive, Scope, Send
 
-from clew.protocol import FormattedError, JSONObject, Subprotocol
+from clew.protocol import FormattedError, JSONObject
 
 if TYPE_CHECKING:
     from starlette.requests import HTTPConnection
 
-    from ._execution import Engine
 
 __all__ = [
     "ContextValue",
@@ -25,7 +24,6 @@ __all__ = [
     "RootValue",
     "Scope",
     "Send",
-    "WebSocketHandler",
 ]
 
 #: The decoded request parameters (`query`, `operationName`, `variables`, `extensions`) or, for a
@@ -51,22 +49,3 @@ class ErrorFormatter(Protocol):
     """Turns one GraphQL error into its wire shape; `debug` says whether internals may show."""
 
     def __call__(self, error: GraphQLError, debug: bool, /) -> FormattedError: ...
-
-
-class WebSocketHandler(Protocol):
-    """One GraphQL-over-WebSocket subprotocol, served by `GraphQL` on the shared endpoint.
-
-    The app negotiates the subprotocol, then calls `handle` with the ASGI `websocket` scope of
-    the not-yet-accepted socket: the handler accepts it itself, naming its `subprotocol`.
-    `configure` is called once, before the first socket, with the app's execution engine;
-    `shutdown` on lifespan shutdown must complete the running operations and close every
-    socket with 1001 (going away).
-    """
-
-    subprotocol: Subprotocol
-
-    def configure(self, engine: Engine) -> None: ...
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None: ...
-
-    async def shutdown(self) -> None: ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Collection, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from graphql import ASTValidationRule, GraphQLSchema, build_schema
 from graphql.execution import MiddlewareManager
@@ -31,7 +31,6 @@ from ._types import (
     RootValue,
     Scope,
     Send,
-    WebSocketHandler,
 )
 from ._upload import bind_upload_scalar
 from .explorer import Explorer
@@ -41,7 +40,26 @@ from .websocket import GraphQLTransportWSHandler, GraphQLWSHandler
 if TYPE_CHECKING:
     from graphql import GraphQLFieldResolver
 
-__all__ = ["GraphQL"]
+__all__ = ["GraphQL", "WebSocketHandler"]
+
+
+class WebSocketHandler(Protocol):
+    """One GraphQL-over-WebSocket subprotocol, served by `GraphQL` on the shared endpoint.
+
+    The app negotiates the subprotocol, then calls `handle` with the ASGI `websocket` scope of
+    the not-yet-accepted socket: the handler accepts it itself, naming its `subprotocol`.
+    `configure` is called once, before the first socket, with the app's execution engine;
+    `shutdown` on lifespan shutdown must complete the running operations and close every
+    socket with 1001 (going away).
+    """
+
+    subprotocol: Subprotocol
+
+    def configure(self, engine: Engine) -> None: ...
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None: ...
+
+    async def shutdown(self) -> None: ...
 
 
 class GraphQL:
