@@ -6,14 +6,11 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 
 from graphql import (
-    GraphQLArgument,
     GraphQLError,
     GraphQLField,
-    GraphQLInt,
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
-    GraphQLString,
 )
 
 from clew.server import GraphQL
@@ -103,34 +100,7 @@ def make_app(recorder: Recorder | None = None, **options: object) -> GraphQL:
 
 
 def money_schema() -> GraphQLSchema:
-    """A schema whose `Money` scalar serializes to `Decimal`: results JSON cannot carry.
-
-    `price` is such a result; `hello` is not. The subscription `prices(limit)` streams `limit`
-    of them, so a test can see what a transport does with a result it cannot encode.
-    """
+    """A schema whose `Money` scalar serializes to `Decimal`: a result JSON cannot carry."""
     money = GraphQLScalarType("Money", serialize=Decimal)
-
-    async def prices(_root: object, _info: object, limit: int) -> AsyncIterator[str]:
-        for n in range(limit):
-            yield f"{n}.50"
-
-    return GraphQLSchema(
-        query=GraphQLObjectType(
-            "Query",
-            {
-                "price": GraphQLField(money, resolve=lambda *_: "1.50"),
-                "hello": GraphQLField(GraphQLString, resolve=lambda *_: "Hello world"),
-            },
-        ),
-        subscription=GraphQLObjectType(
-            "Subscription",
-            {
-                "prices": GraphQLField(
-                    money,
-                    args={"limit": GraphQLArgument(GraphQLInt, default_value=1)},
-                    subscribe=prices,
-                    resolve=lambda price, _info, **_args: price,
-                )
-            },
-        ),
-    )
+    price = GraphQLField(money, resolve=lambda *_: "1.50")
+    return GraphQLSchema(query=GraphQLObjectType("Query", {"price": price}))

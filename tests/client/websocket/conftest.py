@@ -34,7 +34,7 @@ from aiohttp.test_utils import TestServer
 from clew.client import AIOHTTPBackend
 from clew.protocol import JSONObject, LocalProtocolError, RemoteProtocolError, Role
 from clew.protocol import graphql_transport_ws as tws
-from clew.protocol import graphql_ws as lws
+from clew.protocol import graphql_ws as gws
 from clew.protocol.http import GraphQLRequest, GraphQLResponse
 
 BOTH = ("graphql-transport-ws", "graphql-ws")
@@ -217,15 +217,15 @@ class FakeServer:
     async def _serve_legacy(
         self, ws: web.WebSocketResponse, seen: Seen, tasks: dict[str, asyncio.Task[None]]
     ) -> None:
-        conn = lws.Connection(Role.SERVER)
+        conn = gws.Connection(Role.SERVER)
         async for frame in ws:
             if not await _is_text(ws, seen, frame):
                 continue
             for message in conn.receive(frame.data):
                 match message:
-                    case lws.Refused(reply=reply):
+                    case gws.Refused(reply=reply):
                         await ws.send_str(reply)
-                    case lws.ConnectionInit(payload=payload):
+                    case gws.ConnectionInit(payload=payload):
                         seen.inits.append(payload)
                         if self.reject:
                             closure = conn.reject({"message": "Forbidden"})
@@ -237,24 +237,24 @@ class FakeServer:
                             await ws.close(code=closure.code, message=closure.reason.encode())
                             return
                         if self.ack:
-                            await ws.send_str(conn.send(lws.ConnectionAck()))
+                            await ws.send_str(conn.send(gws.ConnectionAck()))
                             if self.ka_interval is not None or self.ka_once:
-                                await ws.send_str(conn.send(lws.Ka()))
+                                await ws.send_str(conn.send(gws.Ka()))
                             if self.ka_interval is not None:
                                 tasks[""] = asyncio.create_task(self._keepalive(ws, conn))
                         if await self._misbehave_after_ack(ws):
                             return
-                    case lws.Start(id=operation_id, payload=payload):
+                    case gws.Start(id=operation_id, payload=payload):
                         seen.started.append((operation_id, payload.get("operationName")))
 
                         self._launch(ws, conn, tasks, operation_id, payload, legacy=True)
-                    case lws.Stop(id=operation_id):
+                    case gws.Stop(id=operation_id):
                         seen.stopped.append(operation_id)
                         task = tasks.pop(operation_id, None)
                         if task is not None:
                             task.cancel()
-                        await _write(ws, conn, lws.Complete(id=operation_id))
-                    case lws.ConnectionTerminate():
+                        await _write(ws, conn, gws.Complete(id=operation_id))
+                    case gws.ConnectionTerminate():
                         seen.terminated = True
                         await ws.close()
                         return
@@ -286,26 +286,26 @@ class FakeServer:
         """Run one operation from the table as a task, writing through `conn`."""
 
         async def emit(result: JSONObject) -> bool:
-            kind = lws.Data if legacy else tws.Next
+            kind = gws.Data if legacy else tws.Next
             return await _write(ws, conn, kind(id=operation_id, payload=result))  # type: ignore[arg-type]
 
         async def end(error: str | None) -> None:
             message: Any
             if error is None:
-                message = (lws.Complete if legacy else tws.Complete)(id=operation_id)
+                message = (gws.Complete if legacy else tws.Complete)(id=operation_id)
             elif legacy:
-                message = lws.Error(id=operation_id, payload={"message": error})
+                message = gws.Error(id=operation_id, payload={"message": error})
             else:
                 message = tws.Error(id=operation_id, payload=[{"message": error}])
             await _write(ws, conn, message)
 
         tasks[operation_id] = asyncio.create_task(self._run(payload, emit, end))
 
-    async def _keepalive(self, ws: web.WebSocketResponse, conn: lws.Connection) -> None:
+    async def _keepalive(self, ws: web.WebSocketResponse, conn: gws.Connection) -> None:
         assert self.ka_interval is not None
         while True:
             await asyncio.sleep(self.ka_interval)
-            if not await _write(ws, conn, lws.Ka()):
+            if not await _write(ws, conn, gws.Ka()):
                 return
 
     # -- the operation table --

@@ -106,22 +106,6 @@ async def test_a_server_that_never_acknowledges_surfaces_an_ack_timeout(
     assert loop.time() - began < 4 * 0.1 + 3 * 0.02 + 3.0
 
 
-async def test_results_make_a_connection_count_as_working(
-    fake: FakeServer, make_backend: BackendFactory, subprotocol: str
-) -> None:
-    # The counterpart: a socket that delivered a result starts the retry count afresh.
-    backend = make_backend(
-        [subprotocol], websocket_options={"retry": {"max_attempts": 1, "base_delay": 0.01}}
-    )
-    stream = backend.execute_subscription(op("Ticks"))
-    for drops in range(1, 4):
-        assert (await anext(stream)).data is not None
-        fake.drop()
-        await fake.wait_for(lambda drops=drops: fake.connections == drops + 1)  # type: ignore[misc]
-    assert (await anext(stream)).data is not None
-    await stream.aclose()
-
-
 async def test_a_resubscription_is_visible_to_the_consumer(
     fake: FakeServer, make_backend: BackendFactory, subprotocol: str
 ) -> None:

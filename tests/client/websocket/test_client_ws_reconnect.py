@@ -215,16 +215,16 @@ async def test_garbage_closes_with_the_code_the_protocol_gives(
 
 def _protocol_close_code(subprotocol_name: str, frame: str) -> int:
     """What `clew.protocol`'s client connection says a frame deserves, after the handshake."""
-    from clew.protocol import graphql_ws as lws
+    from clew.protocol import graphql_ws as gws
 
-    conn: tws.Connection | lws.Connection
+    conn: tws.Connection | gws.Connection
     if subprotocol_name == "graphql-transport-ws":
         conn = tws.Connection(Role.CLIENT)
         conn.send(tws.ConnectionInit())
         conn.receive('{"type":"connection_ack"}')
     else:
-        conn = lws.Connection(Role.CLIENT)
-        conn.send(lws.ConnectionInit())
+        conn = gws.Connection(Role.CLIENT)
+        conn.send(gws.ConnectionInit())
         conn.receive('{"type":"connection_ack"}')
     with pytest.raises(RemoteProtocolError) as caught:
         conn.receive(frame)

@@ -21,21 +21,7 @@ from typing import Protocol, assert_never, final
 import aiohttp
 
 from clew.protocol import CloseCode, ConnectionState, JSONObject, ProtocolError, limit_close_reason
-from clew.protocol.websocket import (
-    Acknowledged,
-    CloseRequired,
-    Connection,
-    Event,
-    InitRequested,
-    OperationCancelled,
-    OperationCompleted,
-    OperationFailed,
-    OperationRequested,
-    PingReceived,
-    Refused,
-    Rejected,
-    ResultReceived,
-)
+from clew.protocol import websocket as ws
 
 from ._subscription import Operation
 from .errors import (
@@ -171,15 +157,15 @@ class Session:
 
     def __init__(
         self,
-        ws: aiohttp.ClientWebSocketResponse,
-        conn: Connection,
+        socket: aiohttp.ClientWebSocketResponse,
+        conn: ws.Connection,
         host: SessionHost,
         *,
         wake: asyncio.Event,
         generation: int,
         idle_timeout: float,
     ) -> None:
-        self._ws = ws
+        self._ws = socket
         self.conn = conn
         self._host = host
         self._wake = wake
@@ -240,17 +226,17 @@ class Session:
 
     async def shut(self) -> None:
         """Close the socket with the outcome's code and wait for the reader to finish."""
-        ws, conn, reader, outcome = self._ws, self.conn, self._reader, self.outcome
+        socket, conn, reader, outcome = self._ws, self.conn, self._reader, self.outcome
         try:
-            if not ws.closed:
+            if not socket.closed:
                 if outcome.code is None:
                     outcome.close(CloseCode.NORMAL_CLOSURE, "Normal Closure")
                 code = outcome.close_with or outcome.code
                 if code == CloseCode.NORMAL_CLOSURE:
                     for goodbye in conn.terminate().frames:
-                        await ws.send_str(goodbye)
+                        await socket.send_str(goodbye)
                 assert code is not None
-                await ws.close(code=code, message=outcome.reason.encode("utf-8"))
+                await socket.close(code=code, message=outcome.reason.encode("utf-8"))
         except (aiohttp.ClientError, ConnectionError):
             pass  # the socket is already gone: there is nobody left to tell
         finally:
@@ -264,12 +250,12 @@ class Session:
     async def _pump(self) -> None:
         """Write queued frames, fire timers and decide when to close, until the socket ends."""
         loop = asyncio.get_running_loop()
-        ws, conn, reader, outcome = self._ws, self.conn, self._reader, self.outcome
+        socket, conn, reader, outcome = self._ws, self.conn, self._reader, self.outcome
         host, outbox, idle_timeout = self._host, self._outbox, self._idle_timeout
         while True:
             self._wake.clear()
             while outbox:
-                await ws.send_str(outbox.popleft())
+                await socket.send_str(outbox.popleft())
             if reader.done() or outcome.code is not None:
                 return
             if host.closed:
@@ -279,7 +265,7 @@ class Session:
             wake_at = conn.next_deadline()
             if wake_at is not None and now >= wake_at:
                 due = conn.handle_timer(now)
-                if isinstance(due, CloseRequired):
+                if isinstance(due, ws.CloseRequired):
                     self._close_required(due)
                     return
                 outbox.extend(due)
@@ -298,10 +284,10 @@ class Session:
 
     async def _read(self) -> None:
         """Feed every frame to the protocol connection until the socket closes."""
-        ws, conn, outcome = self._ws, self.conn, self.outcome
+        socket, conn, outcome = self._ws, self.conn, self.outcome
         try:
             while True:
-                message = await ws.receive()
+                message = await socket.receive()
                 kind = message.type
                 if kind is aiohttp.WSMsgType.TEXT or kind is aiohttp.WSMsgType.BINARY:
                     for event in conn.receive(message.data):
@@ -334,40 +320,45 @@ class Session:
             return
         outcome.close(CloseCode.ABNORMAL_CLOSURE, f"WebSocket error: {error!r}", cause)
 
-    def _dispatch(self, event: Event) -> bool:
+    def _dispatch(self, event: ws.Event) -> bool:
         """Act on one event of the protocol connection; False when the socket must close."""
         host, outcome = self._host, self.outcome
         match event:
-            case ResultReceived(id=operation_id, payload=result):
+            case ws.ResultReceived(id=operation_id, payload=result):
                 outcome.useful = True
                 host.deliver(operation_id, result)
-            case OperationCompleted(id=operation_id):
+            case ws.OperationCompleted(id=operation_id):
                 outcome.useful = True
                 host.end(operation_id, None)
-            case OperationFailed(id=operation_id, errors=errors):
+            case ws.OperationFailed(id=operation_id, errors=errors):
                 outcome.useful = True
                 host.end(operation_id, SubscriptionError(errors))
-            case Acknowledged():
+            case ws.Acknowledged():
                 outcome.acked = True
                 host.acknowledged(self)
-            case PingReceived(reply=reply):
+            case ws.PingReceived(reply=reply):
                 self.send(reply)
-            case Rejected(reason=reason):
+            case ws.Rejected(reason=reason):
                 # The legacy rejection of `connection_init`: reported as the other subprotocol's
                 # 4403, so one policy covers both; the socket itself closes normally.
                 outcome.close(CloseCode.FORBIDDEN, reason)
                 outcome.close_with = CloseCode.NORMAL_CLOSURE
                 return False
-            case CloseRequired():
+            case ws.CloseRequired():
                 self._close_required(event)
                 return False
-            case InitRequested() | OperationRequested() | OperationCancelled() | Refused():
+            case (
+                ws.InitRequested()
+                | ws.OperationRequested()
+                | ws.OperationCancelled()
+                | ws.Refused()
+            ):
                 pass  # only a server receives these; a client connection never reports them
             case _:
                 assert_never(event)
         return True
 
-    def _close_required(self, event: CloseRequired) -> None:
+    def _close_required(self, event: ws.CloseRequired) -> None:
         """The connection called for a close: a broken rule (never retried) or a timeout."""
         outcome = self.outcome
         outcome.close(event.code, event.reason)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, final
+from typing import TYPE_CHECKING, Unpack, final
 
 import orjson
 from starlette.websockets import WebSocket
@@ -17,7 +17,7 @@ from starlette.websockets import WebSocket
 from clew.protocol import JSONValue, Role, Subprotocol, select_subprotocol
 from clew.protocol.websocket import Connection, not_acceptable
 
-from ._hooks import Hooks, OnComplete, OnConnect, OnDisconnect, OnOperation
+from ._hooks import HookOptions, Hooks
 from ._socket import Socket
 
 if TYPE_CHECKING:
@@ -37,8 +37,8 @@ class _Handler(ABC):
 
     subprotocol: Subprotocol
 
-    def __init__(self, hooks: Hooks) -> None:
-        self._hooks = hooks
+    def __init__(self, **hooks: Unpack[HookOptions]) -> None:
+        self._hooks = Hooks(**hooks)
         self._engine: Engine | None = None
         self._sockets: set[Socket] = set()
 
@@ -102,19 +102,9 @@ class GraphQLTransportWSHandler(_Handler):
         connection_init_wait_timeout: float | None = 60.0,
         ping_interval: float | None = None,
         pong_timeout: float | None = None,
-        on_connect: OnConnect | None = None,
-        on_disconnect: OnDisconnect | None = None,
-        on_operation: OnOperation | None = None,
-        on_complete: OnComplete | None = None,
+        **hooks: Unpack[HookOptions],
     ) -> None:
-        super().__init__(
-            Hooks(
-                on_connect=on_connect,
-                on_disconnect=on_disconnect,
-                on_operation=on_operation,
-                on_complete=on_complete,
-            )
-        )
+        super().__init__(**hooks)
         self.connection_init_wait_timeout = connection_init_wait_timeout
         self.ping_interval = ping_interval
         self.pong_timeout = pong_timeout
@@ -154,19 +144,9 @@ class GraphQLWSHandler(_Handler):
         self,
         *,
         keepalive: float | None = None,
-        on_connect: OnConnect | None = None,
-        on_disconnect: OnDisconnect | None = None,
-        on_operation: OnOperation | None = None,
-        on_complete: OnComplete | None = None,
+        **hooks: Unpack[HookOptions],
     ) -> None:
-        super().__init__(
-            Hooks(
-                on_connect=on_connect,
-                on_disconnect=on_disconnect,
-                on_operation=on_operation,
-                on_complete=on_complete,
-            )
-        )
+        super().__init__(**hooks)
         self.keepalive = keepalive
 
     def _connect(self, now: float) -> Connection:

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from inspect import isawaitable
-from typing import TYPE_CHECKING, TypeAlias, final
+from typing import TYPE_CHECKING, TypeAlias, TypedDict, final
 
 from graphql import OperationType
 
@@ -20,6 +20,7 @@ __all__ = [
     "CONNECTION_PARAMS",
     "CONNECTION_RESULT",
     "ConnectionRejected",
+    "HookOptions",
     "Hooks",
     "OnComplete",
     "OnConnect",
@@ -92,3 +93,12 @@ class Hooks:
     on_disconnect: OnDisconnect | None = None
     on_operation: OnOperation | None = None
     on_complete: OnComplete | None = None
+
+
+class HookOptions(TypedDict, total=False):
+    """The hooks as keyword arguments of either handler (see `Hooks`)."""
+
+    on_connect: OnConnect | None
+    on_disconnect: OnDisconnect | None
+    on_operation: OnOperation | None
+    on_complete: OnComplete | None

@@ -19,22 +19,7 @@ from typing import TYPE_CHECKING, assert_never
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from clew.protocol import Closure, FormattedError, FormattedExecutionResult, JSONObject
-from clew.protocol.websocket import (
-    Acknowledged,
-    CloseRequired,
-    Connection,
-    Event,
-    InitRequested,
-    OperationCancelled,
-    OperationCompleted,
-    OperationFailed,
-    OperationRequested,
-    PingReceived,
-    Refused,
-    Rejected,
-    ResultReceived,
-    Unencodable,
-)
+from clew.protocol import websocket as ws
 
 from ._hooks import CONNECTION_PARAMS, CONNECTION_RESULT, ConnectionRejected, Hooks, call_hook
 from ._operations import Operations
@@ -76,7 +61,7 @@ class Socket:
         websocket: WebSocket,
         send: Send,
         engine: Engine,
-        connect: Callable[[float], Connection],
+        connect: Callable[[float], ws.Connection],
         hooks: Hooks,
     ) -> None:
         self._websocket = websocket
@@ -100,7 +85,7 @@ class Socket:
         self._rearm = asyncio.Event()
         self._armed: float | None = None
         self._done = asyncio.Event()
-        self._conn: Connection | None = None
+        self._conn: ws.Connection | None = None
 
     # -- the reader ------------------------------------------------------------------------
 
@@ -142,7 +127,7 @@ class Socket:
             )
             self._done.set()
 
-    async def _read(self, conn: Connection) -> None:
+    async def _read(self, conn: ws.Connection) -> None:
         receive = self._websocket.receive
         while not self._closing:
             message = await receive()
@@ -161,12 +146,12 @@ class Socket:
         size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8"))
         return size > self._max_bytes
 
-    async def _dispatch(self, conn: Connection, event: Event) -> None:
+    async def _dispatch(self, conn: ws.Connection, event: ws.Event) -> None:
         """Act on one event of the `Connection`: the whole server side of both subprotocols."""
         match event:
-            case InitRequested(payload=payload):
+            case ws.InitRequested(payload=payload):
                 await self._accept(conn, payload)
-            case OperationRequested(id=operation_id, payload=payload):
+            case ws.OperationRequested(id=operation_id, payload=payload):
                 if self._closing:
                     return
                 if len(self._operations) >= self._max_operations:
@@ -175,23 +160,23 @@ class Socket:
                     await self.error(operation_id, [{"message": message}])
                     return
                 self._operations.start(operation_id, payload)
-            case OperationCancelled(id=operation_id, reply=reply):
+            case ws.OperationCancelled(id=operation_id, reply=reply):
                 # Not awaited: a generator's slow `finally` must not hold up the socket.
                 self._operations.stop(operation_id)
                 if reply is not None:
                     await self._write(reply)
-            case PingReceived(reply=reply) | Refused(reply=reply):
+            case ws.PingReceived(reply=reply) | ws.Refused(reply=reply):
                 await self._write(reply)
-            case CloseRequired(code=code, reason=reason):
+            case ws.CloseRequired(code=code, reason=reason):
                 await self._close(Closure(code=code, reason=reason))
-            case Acknowledged() | Rejected() | ResultReceived() | OperationFailed():
+            case ws.Acknowledged() | ws.Rejected() | ws.ResultReceived() | ws.OperationFailed():
                 pass  # only a client receives these; the connection never reports them here
-            case OperationCompleted():
+            case ws.OperationCompleted():
                 pass  # likewise
             case _:
                 assert_never(event)
 
-    async def _accept(self, conn: Connection, payload: JSONObject | None) -> None:
+    async def _accept(self, conn: ws.Connection, payload: JSONObject | None) -> None:
         websocket, on_connect = self._websocket, self._hooks.on_connect
         params: JSONObject = payload if payload is not None else {}
         websocket.scope[CONNECTION_PARAMS] = params
@@ -218,7 +203,7 @@ class Socket:
         for frame in conn.accept():
             await self._write(frame)
 
-    async def _reject(self, conn: Connection, payload: JSONObject | None) -> None:
+    async def _reject(self, conn: ws.Connection, payload: JSONObject | None) -> None:
         if self._closing:
             return
         closure = conn.reject(payload)
@@ -227,7 +212,7 @@ class Socket:
         await self._answer_in_flight(conn)
         await self._close(closure)
 
-    async def _answer_in_flight(self, conn: Connection) -> None:
+    async def _answer_in_flight(self, conn: ws.Connection) -> None:
         """Feed the rejected `Connection` the frames already sent, for a bounded grace.
 
         A legacy client writes `start` right behind `connection_init`; the `Connection` returns
@@ -246,12 +231,12 @@ class Socket:
                     if len(data) > self._max_bytes // 4 and self._too_large(data):
                         continue
                     for event in conn.receive(data):
-                        if isinstance(event, Refused):
+                        if isinstance(event, ws.Refused):
                             await self._write(event.reply)
 
     # -- timers ----------------------------------------------------------------------------
 
-    async def _run_timers(self, conn: Connection) -> None:
+    async def _run_timers(self, conn: ws.Connection) -> None:
         """The connection's one timer: sleep until `next_deadline()`, then `handle_timer()`."""
         loop = asyncio.get_running_loop()
         while not self._closing:
@@ -269,7 +254,7 @@ class Socket:
                     pass  # the deadline came: run the timers below
                 continue
             due = conn.handle_timer(loop.time())
-            if isinstance(due, CloseRequired):  # e.g. 4408: connection_init came too late
+            if isinstance(due, ws.CloseRequired):  # e.g. 4408: connection_init came too late
                 await self._close(Closure(code=due.code, reason=due.reason))
                 self._interrupt()
                 return
@@ -333,11 +318,11 @@ class Socket:
         if self._conn is not None and not self._closing:
             await self._emit(operation_id, self._conn.complete(operation_id))
 
-    async def _emit(self, operation_id: str, frame: str | Unencodable | None) -> None:
+    async def _emit(self, operation_id: str, frame: str | ws.Unencodable | None) -> None:
         """Write what a verb returned: a frame, nothing, or the error replacing a bad result."""
         if frame is None:
             return  # the operation ended meanwhile: nothing more may be sent for it
-        if isinstance(frame, Unencodable):
+        if isinstance(frame, ws.Unencodable):
             self._logger.error(
                 "WebSocket operation %r failed: its result cannot be sent (%s)",
                 operation_id,
