@@ -9,8 +9,9 @@ import pytest
 from graphql import build_schema, parse
 from graphql.execution import Executor
 
-from clew.server import GraphQL, PreparedOperation
+from clew.server import GraphQL
 from clew.server._compiler._plan import Plan, Refused, compile_plan
+from clew.server.engine import PreparedOperation
 
 SDL = """
 type Query { hello(names: [String] = ["a"]): String, n: Int }
