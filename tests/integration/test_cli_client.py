@@ -9,12 +9,15 @@ import pty
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from clew.server import GraphQL
+
 from .peers.clew_app import new_token, wait_for_stats
-from .servers import RunningServer, free_port
+from .servers import RunningServer, free_port, running_server, uvicorn_command
 
 CLEW = Path(sys.executable).with_name("clew")
 ANSI = "\x1b["
@@ -197,3 +200,31 @@ def test_a_terminal_gets_colour_unless_no_color_is_set(clew_server: RunningServe
     assert status == 0
     assert b'"hello": "Hello, world!"' in output
     assert ANSI.encode() not in output
+
+
+def create_closed_app() -> GraphQL:
+    """A server with introspection off (``uvicorn --factory``)."""
+    return GraphQL("type Query { hello: String }", introspection=False)
+
+
+@pytest.fixture(scope="module")
+def closed_server() -> Iterator[RunningServer]:
+    port = free_port()
+    command = uvicorn_command("test_cli_client:create_closed_app", port)
+    with running_server("clew (no introspection)", command, port=port) as server:
+        yield server
+
+
+def test_schema_explains_a_server_that_refuses_introspection(closed_server: RunningServer) -> None:
+    result = clew("schema", closed_server.http_url)
+    assert result.returncode == 1
+    assert "error: GraphQL introspection has been disabled" in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_refused_request_quotes_the_servers_message(clew_server: RunningServer) -> None:
+    # The header replaces the JSON content type: the server refuses the body with 415.
+    result = clew("query", clew_server.http_url, "{ hello }", "-H", "Content-Type: text/plain")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: HTTP 415: ")
+    assert "Traceback" not in result.stderr
