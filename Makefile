@@ -10,7 +10,7 @@ NODE_STAMP := $(PEERS)/node_modules/.installed
 EXPLORER_ASSETS := .cache/explorer-assets
 EXPLORER_STAMP := $(EXPLORER_ASSETS)/.complete
 
-.PHONY: install run test lint format bench bench-smoke wrk clean
+.PHONY: install run test lint format bench bench-smoke wrk clean system-packages
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) is required"; exit 1; }
@@ -27,15 +27,22 @@ $(EXPLORER_STAMP): $(STAMP) packages/server/src/clew/server/_bundles.py
 	$(BIN)/clew explorer-assets $(EXPLORER_ASSETS) >/dev/null
 	touch $(EXPLORER_STAMP)
 
+# Debian packages the tests run for real: chromium (the browser test), redis-server (the pub/sub
+# tests, on a free loopback port) and wrk (the bench smoke run). Installed when missing, as root,
+# after one update.
+system-packages:
+	@missing=""; for package in chromium redis-server wrk; do \
+		command -v $$package >/dev/null 2>&1 || missing="$$missing $$package"; done; \
+	[ -z "$$missing" ] || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } || \
+		{ echo "the tests need the Debian packages$$missing: apt-get install$$missing"; exit 1; }
+
 install: $(STAMP)
 
 run: $(STAMP) $(EXPLORER_STAMP)
 	CLEW_EXPLORER_ASSETS=$(EXPLORER_ASSETS) $(BIN)/clew serve clew.server.demo:app --host 127.0.0.1 --port 8000
 
-test: $(STAMP) $(NODE_STAMP) $(EXPLORER_STAMP) wrk
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
-		{ echo "the browser test needs Debian's chromium package: apt-get install chromium"; exit 1; }
+test: $(STAMP) $(NODE_STAMP) $(EXPLORER_STAMP) system-packages wrk
 	$(BIN)/python -m pytest --cov=clew.protocol --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=100
 
 # wrk loads the HTTP workloads of `make bench` (and their smoke run in `make test`).

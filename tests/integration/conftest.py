@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from redis_server import redis_server  # noqa: F401 - the shared redis-server fixture
+
 from .peers.capabilities import Peer
 from .servers import (
     NODE_SERVER,

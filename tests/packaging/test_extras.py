@@ -40,7 +40,9 @@ MODULES = [
     "clew.protocol.http",
     "clew.client",
     "clew.server",
+    "clew.server.pubsub",
     "aiohttp",
+    "redis",
     "starlette",
     "graphql",
 ]
@@ -90,7 +92,7 @@ def probe(
 
     def install_and_probe(extra: str) -> dict[str, str]:
         if extra not in reports:
-            home = tmp_path_factory.mktemp(f"venv-{extra or 'bare'}")
+            home = tmp_path_factory.mktemp(f"venv-{extra.replace(',', '-') or 'bare'}")
             venv = home / "venv"
             run(sys.executable, "-m", "venv", "--without-pip", venv, cwd=home)
             python = venv / "bin" / "python"
@@ -128,6 +130,18 @@ def test_server_extra_brings_starlette_not_aiohttp(probe: Callable[[str], dict[s
     assert report["graphql"] == "ok"
     assert report["clew.server"] == "ok"
     assert report["clew.protocol"] == "ok"
+    assert report["aiohttp"].startswith("ModuleNotFoundError")
+    # The in-process pub/sub comes with the server; redis-py only with the `redis` extra.
+    assert report["clew.server.pubsub"] == "ok"
+    assert report["redis"].startswith("ModuleNotFoundError")
+
+
+def test_redis_extra_beside_server_brings_redis_py(
+    probe: Callable[[str], dict[str, str]],
+) -> None:
+    report = probe("server,redis")
+    assert report["redis"] == "ok"
+    assert report["clew.server.pubsub"] == "ok"
     assert report["aiohttp"].startswith("ModuleNotFoundError")
 
 

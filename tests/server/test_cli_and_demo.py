@@ -147,17 +147,35 @@ async def test_the_demo_subscription_is_fed_by_mutations() -> None:
     post_message = engine.prepare(
         'mutation { postMessage(room: "r", author: "ada", text: "yo") { id } }', None
     )
-    stream = await engine.subscribe(subscribe, None, {})  # type: ignore[arg-type]
+    context = await engine.context_for(None, {})
+    stream = await engine.subscribe(subscribe, None, context)  # type: ignore[arg-type]
     assert isinstance(stream, SubscriptionStream)
-    chat = app.state.chat
     task = asyncio.ensure_future(anext(stream))
     for _ in range(10):  # let the subscription reach the pub/sub
         await asyncio.sleep(0)
-    assert chat.pubsub.subscriber_count("r") == 1
-    await engine.execute(post_message, None, {})  # type: ignore[arg-type]
+    assert app.pubsub.subscriber_count("chat:r") == 1
+    await engine.execute(post_message, None, context)  # type: ignore[arg-type]
     assert await task == {"data": {"messagePosted": {"author": "ada", "text": "yo"}}}
     await stream.aclose()
-    assert chat.pubsub.subscriber_count("r") == 0
+    assert app.pubsub.subscriber_count("chat:r") == 0
+
+
+def test_an_invalid_room_name_is_a_graphql_error() -> None:
+    client = TestClient(create_app())
+    mutation = 'mutation { postMessage(room: "a room", author: "a", text: "b") { id } }'
+    body = client.post("/", json={"query": mutation}).json()
+    assert "Invalid room name 'a room'" in body["errors"][0]["message"]
+
+
+def test_the_demo_uses_redis_when_told_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    from clew.server.pubsub import RedisPubSub
+
+    monkeypatch.setenv("CLEW_REDIS_URL", "redis://127.0.0.1:6390/0")
+    app = create_app()
+    assert isinstance(app.pubsub, RedisPubSub)
+    assert app.pubsub.url == "redis://127.0.0.1:6390/0"
+    monkeypatch.delenv("CLEW_REDIS_URL")
+    assert not isinstance(create_app().pubsub, RedisPubSub)
 
 
 def test_the_demo_takes_uploads() -> None:

@@ -216,8 +216,11 @@ async def test_a_failing_root_value_callable_raises_internal_server_error() -> N
 # -- context, root value, middleware, extensions ---------------------------------------------
 
 
-async def test_default_context_holds_the_request() -> None:
-    assert await engine_for().context_for("the request", {}) == {"request": "the request"}
+async def test_default_context_holds_the_request_and_the_pubsub() -> None:
+    engine = engine_for()
+    assert engine.pubsub is not None
+    context = await engine.context_for("the request", {})
+    assert context == {"request": "the request", "pubsub": engine.pubsub}
 
 
 class FakeSocket:
@@ -227,14 +230,19 @@ class FakeSocket:
 
 async def test_default_websocket_context_holds_the_connection_params_and_result() -> None:
     socket = FakeSocket({"type": "websocket", "connection_result": {"user": "ada"}})
-    context = await engine_for().context_for(socket, {"token": "t"})
+    engine = engine_for()
+    context = await engine.context_for(socket, {"token": "t"})
     assert context == {
         "request": socket,
+        "pubsub": engine.pubsub,
         "connection_params": {"token": "t"},
         "connection_result": {"user": "ada"},
     }
     http = FakeSocket({"type": "http"})
-    assert await engine_for().context_for(http, {"query": "{ hello }"}) == {"request": http}
+    assert await engine.context_for(http, {"query": "{ hello }"}) == {
+        "request": http,
+        "pubsub": engine.pubsub,
+    }
 
 
 @pytest.mark.parametrize("kind", ["value", "sync", "async"])
@@ -252,7 +260,28 @@ async def test_context_value_variants(kind: str) -> None:
     engine = engine_for(context_value=context_value)
     context = await engine.context_for("ada", {"query": "{ hello }"})
     expected = {"user": "ada"} if kind == "value" else {"user": "ada", "query": "{ hello }"}
-    assert context == expected
+    # A dict context gains the app's pub/sub.
+    assert context == {**expected, "pubsub": engine.pubsub}
+
+
+async def test_a_dict_context_keeps_its_own_pubsub_key() -> None:
+    engine = engine_for(context_value=lambda _request, _data: {"pubsub": "mine"})
+    assert await engine.context_for("ada", {}) == {"pubsub": "mine"}
+
+
+@pytest.mark.parametrize("kind", ["value", "callable"])
+async def test_a_context_that_is_not_a_dict_is_passed_as_it_is(kind: str) -> None:
+    class Context:
+        __slots__ = ("user",)
+
+        def __init__(self) -> None:
+            self.user = "ada"
+
+    fixed = Context()
+    engine = engine_for(context_value=fixed if kind == "value" else lambda _r, _d: fixed)
+    # No key or attribute is added; such an app reaches its pub/sub as `app.pubsub`.
+    assert await engine.context_for("ada", {}) is fixed
+    assert not hasattr(fixed, "pubsub")
 
 
 async def test_root_value_callable_receives_the_operation() -> None:

@@ -65,6 +65,7 @@ from ._limits import Limits, alias_limit_rule, depth_limit_rule
 from ._prepared import PreparationFailure, PreparedOperation
 from ._subscription import EXECUTOR_KEYWORD, SubscriptionStream, open_source_stream
 from ._types import ContextValue, ErrorFormatter, QueryParser, RequestData, RootValue
+from .pubsub import PubSub
 
 if TYPE_CHECKING:
     from ._compiler._plan import Plan
@@ -72,6 +73,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONNECTION_PARAMS",
     "CONNECTION_RESULT",
+    "PUBSUB",
     "Engine",
     "InternalServerError",
     "PreparationFailure",
@@ -84,6 +86,9 @@ CONNECTION_PARAMS = "connection_params"
 #: `websocket.scope` key holding what `on_connect` returned (None without the hook), also a key
 #: of the default context of a WebSocket operation.
 CONNECTION_RESULT = "connection_result"
+
+#: Key of the app's pub/sub in a dict context (``info.context["pubsub"]``).
+PUBSUB = "pubsub"
 
 #: Longer query texts are parsed every time rather than kept, so the cache's memory stays bounded.
 _MAX_CACHED_QUERY_CHARS = 100_000
@@ -155,8 +160,11 @@ class Engine:
         limits: Limits | None = None,
         document_cache_size: int = 1024,
         documents: PersistedDocuments | None = None,
+        pubsub: PubSub | None = None,
     ) -> None:
         self.schema = schema
+        #: The app's pub/sub, added to every dict context under ``"pubsub"``.
+        self.pubsub = pubsub
         #: Persisted documents (APQ on, in memory, unless configured otherwise).
         self.documents = (
             documents if documents is not None else PersistedDocuments(InMemoryDocumentStore())
@@ -299,23 +307,32 @@ class Engine:
     async def context_for(self, connection: object, data: RequestData) -> object:
         """The context value for one operation: the configured value or what its callable gives.
 
-        Without a configured value it is ``{"request": connection}``; for a WebSocket it also
-        holds ``"connection_params"`` (`data`, the ``connection_init`` payload) and
-        ``"connection_result"`` (what ``on_connect`` returned, from the socket's scope).
+        Without a configured value it is ``{"request": connection, "pubsub": pubsub}`` (no
+        ``"pubsub"`` for an engine built without one); for a
+        WebSocket it also holds ``"connection_params"`` (`data`, the ``connection_init``
+        payload) and ``"connection_result"`` (what ``on_connect`` returned, from the socket's
+        scope). A configured (or returned) dict gains ``"pubsub"`` unless it has that key;
+        any other context object is passed as it is.
         """
         configured = self._context_value
         if configured is None:
             context: dict[str, object] = {"request": connection}
+            if self.pubsub is not None:
+                context[PUBSUB] = self.pubsub
             scope = getattr(connection, "scope", None)
             if isinstance(scope, Mapping) and scope.get("type") == "websocket":
                 # `data` is the connection_init payload; on_connect's result is in the scope.
                 context[CONNECTION_PARAMS] = data
                 context[CONNECTION_RESULT] = scope.get(CONNECTION_RESULT)
             return context
+        value = configured
         if callable(configured):
             value = configured(connection, data)
-            return await value if isawaitable(value) else value
-        return configured
+            if isawaitable(value):
+                value = await value
+        if isinstance(value, dict) and self.pubsub is not None:
+            value.setdefault(PUBSUB, self.pubsub)
+        return value
 
     async def execute(
         self, prepared: PreparedOperation, variables: JSONObject | None, context_value: object

@@ -35,6 +35,7 @@ from ._types import (
 from ._upload import bind_upload_scalar
 from .explorer import Explorer
 from .http_handler import GraphQLHTTPHandler
+from .pubsub import InMemoryPubSub, PubSub
 from .websocket import GraphQLTransportWSHandler, GraphQLWSHandler
 
 if TYPE_CHECKING:
@@ -92,6 +93,7 @@ class GraphQL:
         documents: TrustedDocuments | None = None,
         persisted_queries: bool | DocumentStore = True,
         cors: CORS | None = None,
+        pubsub: PubSub | None = None,
     ) -> None:
         """`documents` restricts (or extends) what runs to a trusted manifest; APQ is on by
         default with an in-memory store, `persisted_queries` names another store or turns it off.
@@ -102,6 +104,8 @@ class GraphQL:
         self.schema = schema
         #: Room for application state (a pub/sub, a database pool), as on a Starlette app.
         self.state = State()
+        #: The app's pub/sub: started and closed with the app, ``info.context["pubsub"]``.
+        self.pubsub: PubSub = pubsub if pubsub is not None else InMemoryPubSub()
         self.engine = Engine(
             schema,
             context_value=context_value,
@@ -118,6 +122,7 @@ class GraphQL:
             limits=limits,
             document_cache_size=document_cache_size,
             documents=PersistedDocuments(_apq_store(persisted_queries), documents),
+            pubsub=self.pubsub,
         )
         # The explorer needs introspection to show anything, so it follows it.
         if explorer is True:
@@ -211,6 +216,12 @@ class GraphQL:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                try:
+                    await self.pubsub.start()
+                except Exception as error:
+                    # Reported, then raised, as Starlette's router does: the server exits.
+                    await send({"type": "lifespan.startup.failed", "message": repr(error)})
+                    raise
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 try:
@@ -223,7 +234,7 @@ class GraphQL:
 
     async def shutdown(self) -> None:
         """Finish gracefully: websocket handlers complete their operations and close with 1001,
-        and in-flight HTTP requests run to completion.
+        in-flight HTTP requests run to completion, then the pub/sub closes.
 
         Called on ASGI lifespan shutdown; when the app is mounted inside another app (whose
         lifespan does not reach mounted apps) call it from that app's lifespan.
@@ -232,6 +243,7 @@ class GraphQL:
         if self._in_flight:
             self._idle = asyncio.Event()
             await self._idle.wait()
+        await self.pubsub.aclose()
 
 
 def _apq_store(option: bool | DocumentStore) -> DocumentStore | None:

@@ -4,29 +4,35 @@
 folder named by ``CLEW_EXPLORER_ASSETS`` (which `make run` fills once with
 `clew explorer-assets`), so the page needs no CDN; without it they load from the CDN.
 Everything the app remembers (messages, the pub/sub that feeds the subscription) is built by
-`create_app` and lives on that one app.
+`create_app` and lives on that one app. Posts reach subscribers through the app's pub/sub
+(``info.context["pubsub"]``): in-process by default, or Redis when ``CLEW_REDIS_URL`` is set,
+so ``clew serve clew.server.demo:app --workers 2`` serves one chat across workers (each worker
+keeps its own history; live messages reach them all).
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import count
-from typing import final
+from typing import Protocol, cast, final
 
+from graphql import GraphQLError
 from starlette.datastructures import UploadFile
 
 from .app import GraphQL
 from .explorer import Explorer
+from .pubsub import InMemoryPubSub, PubSub, validate_channel
 
-__all__ = ["ASSETS_ENV", "SDL", "ChatRoom", "PubSub", "app", "create_app"]
+__all__ = ["ASSETS_ENV", "REDIS_URL_ENV", "SDL", "ChatRoom", "app", "channel_of", "create_app"]
 
 #: The environment variable naming a folder filled by `clew explorer-assets`.
 ASSETS_ENV = "CLEW_EXPLORER_ASSETS"
+#: Set to a Redis URL (``redis://127.0.0.1:6379/0``) to share the chat between workers.
+REDIS_URL_ENV = "CLEW_REDIS_URL"
 
 SDL = """
 scalar Upload
@@ -101,52 +107,26 @@ class Message:
     attachment: Attachment | None = None
 
 
-class PubSub:
-    """In-process publish/subscribe: each subscriber gets its own bounded queue per topic."""
-
-    def __init__(self, queue_size: int = 100) -> None:
-        self._queue_size = queue_size
-        self._subscribers: dict[str, set[asyncio.Queue[object]]] = {}
-
-    def publish(self, topic: str, event: object) -> None:
-        """Deliver `event` to the topic's subscribers; a subscriber that lags drops it."""
-        for queue in self._subscribers.get(topic, ()):
-            if not queue.full():
-                queue.put_nowait(event)
-
-    async def subscribe(self, topic: str) -> AsyncIterator[object]:
-        """Events published to `topic` from now on, until the consumer closes the generator."""
-        queue: asyncio.Queue[object] = asyncio.Queue(self._queue_size)
-        subscribers = self._subscribers.setdefault(topic, set())
-        subscribers.add(queue)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            subscribers.discard(queue)
-            if not subscribers:
-                self._subscribers.pop(topic, None)
-
-    def subscriber_count(self, topic: str) -> int:
-        """How many consumers currently listen to `topic`."""
-        return len(self._subscribers.get(topic, ()))
+def channel_of(room: str) -> str:
+    """The pub/sub channel of a room."""
+    return f"chat:{room}"
 
 
 class ChatRoom:
-    """The chat's state: recent messages per room and the pub/sub announcing new ones."""
+    """The chat's state: recent messages per room (of this worker)."""
 
-    def __init__(self, history: int = 200) -> None:
-        self.pubsub = PubSub()
+    def __init__(self, history: int = 200, *, id_prefix: str = "") -> None:
         self._history = history
         self._rooms: dict[str, deque[Message]] = {}
         self._ids = count(1)
+        self._id_prefix = id_prefix
 
     def post(
         self, room: str, author: str, text: str, attachment: Attachment | None = None
     ) -> Message:
-        """Store a message and publish it to the room's subscribers."""
+        """Store a message (publishing it is the resolver's job)."""
         message = Message(
-            id=str(next(self._ids)),
+            id=f"{self._id_prefix}{next(self._ids)}",
             room=room,
             author=author,
             text=text,
@@ -154,7 +134,6 @@ class ChatRoom:
             attachment=attachment,
         )
         self._rooms.setdefault(room, deque(maxlen=self._history)).append(message)
-        self.pubsub.publish(room, message)
         return message
 
     def messages(self, room: str, last: int) -> list[Message]:
@@ -167,11 +146,47 @@ class ChatRoom:
         return sorted(self._rooms)
 
 
-def create_app(*, debug: bool = False, asset_dir: str | None = None) -> GraphQL:
-    """A fresh demo app with its own chat state; explorer scripts from `asset_dir` if given,
-    else from the folder named by ``CLEW_EXPLORER_ASSETS``, else from the CDN."""
+class _Info(Protocol):
+    """What the resolvers use of graphql-core's GraphQLResolveInfo."""
+
+    @property
+    def context(self) -> Mapping[str, object]: ...
+
+
+def _pubsub(info: _Info) -> PubSub:
+    return cast(PubSub, info.context["pubsub"])
+
+
+def _channel(room: str) -> str:
+    channel = channel_of(room)
+    try:
+        validate_channel(channel)
+    except ValueError as error:
+        raise GraphQLError(f"Invalid room name {room!r}: {error}") from None
+    return channel
+
+
+def create_app(
+    *, debug: bool = False, asset_dir: str | None = None, pubsub: PubSub | None = None
+) -> GraphQL:
+    """A fresh demo app with its own chat state.
+
+    Explorer scripts come from `asset_dir` if given, else from the folder named by
+    ``CLEW_EXPLORER_ASSETS``, else from the CDN. Without `pubsub` it uses Redis when
+    ``CLEW_REDIS_URL`` is set, else the in-process pub/sub.
+    """
     asset_dir = asset_dir or os.environ.get(ASSETS_ENV) or None
-    chat = ChatRoom()
+    redis_url = os.environ.get(REDIS_URL_ENV)
+    if pubsub is None and redis_url:
+        # Imported only then: it needs the `redis` extra.
+        from .pubsub import RedisPubSub  # noqa: PLC0415
+
+        pubsub = RedisPubSub(redis_url)
+    elif pubsub is None:
+        pubsub = InMemoryPubSub()
+    # With workers sharing one chat, ids stay unique by naming the worker that gave them.
+    shared = not isinstance(pubsub, InMemoryPubSub)
+    chat = ChatRoom(id_prefix=f"{os.getpid()}-" if shared else "")
 
     def messages(_root: object, _info: object, room: str, last: int) -> list[Message]:
         return chat.messages(room, last)
@@ -179,22 +194,30 @@ def create_app(*, debug: bool = False, asset_dir: str | None = None) -> GraphQL:
     def rooms(_root: object, _info: object) -> list[str]:
         return chat.rooms()
 
-    def post_message(_root: object, _info: object, room: str, author: str, text: str) -> Message:
-        return chat.post(room, author, text)
+    async def post_message(
+        _root: object, info: _Info, room: str, author: str, text: str
+    ) -> Message:
+        channel = _channel(room)
+        message = chat.post(room, author, text)
+        await _pubsub(info).publish(channel, message)
+        return message
 
     async def upload_attachment(
-        _root: object, _info: object, room: str, author: str, file: UploadFile
+        _root: object, info: _Info, room: str, author: str, file: UploadFile
     ) -> Message:
+        channel = _channel(room)
         size = len(await file.read())
         attachment = Attachment(
             filename=file.filename or "upload", contentType=file.content_type, size=size
         )
-        return chat.post(room, author, f"shared {attachment.filename}", attachment)
+        message = chat.post(room, author, f"shared {attachment.filename}", attachment)
+        await _pubsub(info).publish(channel, message)
+        return message
 
-    def message_posted(_root: object, _info: object, room: str) -> AsyncIterator[object]:
-        # The pub/sub generator itself, so closing the subscription closes it (a wrapping
-        # `async for` would leave it to the garbage collector).
-        return chat.pubsub.subscribe(room)
+    def message_posted(_root: object, info: _Info, room: str) -> AsyncIterator[object]:
+        # The subscription itself, so closing the GraphQL subscription unsubscribes at once
+        # (a wrapping `async for` would leave that to the garbage collector).
+        return _pubsub(info).subscribe(_channel(room))
 
     app = GraphQL.from_sdl(
         SDL,
@@ -207,6 +230,7 @@ def create_app(*, debug: bool = False, asset_dir: str | None = None) -> GraphQL:
         explorer=Explorer(
             title="clew chat demo", default_query=_WELCOME_QUERY, asset_dir=asset_dir
         ),
+        pubsub=pubsub,
     )
     app.state.chat = chat
     return app
