@@ -51,9 +51,10 @@ wrk:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null; \
 	  else echo "wrk is required: install the Debian package wrk (apt-get install wrk)"; exit 1; fi; }
 
-bench: $(STAMP) wrk
+bench: $(STAMP) system-packages wrk
 	$(BIN)/python benchmarks/run.py --json benchmarks/results.json
 	$(BIN)/python benchmarks/chart.py benchmarks/results.json benchmarks/results.png
+	$(BIN)/python benchmarks/pubsub/bench_fanout.py
 
 bench-smoke: $(STAMP) wrk
 	$(BIN)/python benchmarks/run.py --smoke
