@@ -1,5 +1,7 @@
 """clew.protocol: GraphQL over WebSocket and HTTP as pure data and state machines, without I/O.
 
+- `clew.protocol.websocket` — one connection for both WebSocket subprotocols below, with one
+  vocabulary of events and verbs (what a host drives);
 - `clew.protocol.graphql_transport_ws` — the graphql-ws library's protocol;
 - `clew.protocol.graphql_ws` — the legacy subscriptions-transport-ws protocol;
 - `clew.protocol.http` — GraphQL-over-HTTP requests, responses, status codes and multipart;
