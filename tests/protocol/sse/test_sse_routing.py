@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from clew.protocol.sse import RequestKind, classify_request, wants_event_stream
+from clew.protocol.sse import (
+    RequestKind,
+    accepts_token_reply,
+    classify_request,
+    wants_event_stream,
+)
 
 STREAM = "text/event-stream"
 JSON = "application/json"
@@ -59,3 +64,20 @@ ACCEPTS = [
 @pytest.mark.parametrize(("accept", "expected"), ACCEPTS)
 def test_wants_event_stream(accept: str | None, expected: bool) -> None:
     assert wants_event_stream(accept) is expected
+
+
+TOKEN_ACCEPTS = [
+    (None, True),
+    ("  ", True),
+    ("*/*", True),
+    ("text/plain", True),
+    ("text/*", True),
+    ("text/plain;q=0", False),
+    ("application/json", False),
+    (STREAM, False),
+]
+
+
+@pytest.mark.parametrize(("accept", "expected"), TOKEN_ACCEPTS)
+def test_accepts_token_reply(accept: str | None, expected: bool) -> None:
+    assert accepts_token_reply(accept) is expected

@@ -1,4 +1,4 @@
-"""clew.server: an ASGI GraphQL server, HTTP and both WebSocket subprotocols, on Starlette."""
+"""clew.server: an ASGI GraphQL server: HTTP, SSE and both WebSocket subprotocols, on Starlette."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ from ._upload import Upload
 from .app import GraphQL, WebSocketHandler
 from .explorer import Explorer
 from .http_handler import GraphQLHTTPHandler
+from .sse import GraphQLSSEHandler
 
 __all__ = [
     "CORS",
@@ -52,6 +53,7 @@ __all__ = [
     "ExtensionFactory",
     "GraphQL",
     "GraphQLHTTPHandler",
+    "GraphQLSSEHandler",
     "InMemoryDocumentStore",
     "Limits",
     "PersistedDocuments",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Collection, Mapping, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 from graphql import ASTValidationRule, GraphQLSchema, build_schema
 from graphql.execution import MiddlewareManager
@@ -36,6 +36,7 @@ from ._upload import bind_upload_scalar
 from .explorer import Explorer
 from .http_handler import GraphQLHTTPHandler
 from .pubsub import InMemoryPubSub, PubSub
+from .sse import GraphQLSSEHandler
 from .websocket import GraphQLTransportWSHandler, GraphQLWSHandler
 
 if TYPE_CHECKING:
@@ -63,6 +64,13 @@ class WebSocketHandler(Protocol):
     async def shutdown(self) -> None: ...
 
 
+class _Default:
+    """The type of `_DEFAULT`: "not given", where None means "turned off"."""
+
+
+_DEFAULT: Final = _Default()
+
+
 class GraphQL:
     """A GraphQL endpoint as an ASGI app: HTTP, the explorer and GraphQL over WebSocket.
 
@@ -76,6 +84,7 @@ class GraphQL:
         *,
         http_handler: GraphQLHTTPHandler | None = None,
         websocket_handlers: Sequence[WebSocketHandler] | None = None,
+        sse_handler: GraphQLSSEHandler | _Default | None = _DEFAULT,
         context_value: ContextValue = None,
         root_value: RootValue = None,
         query_parser: QueryParser | None = None,
@@ -132,11 +141,11 @@ class GraphQL:
         self.http_handler.configure(self.engine, self.explorer)
         #: Which other origins may call the endpoint from a browser (None: only its own).
         self.cors = cors
-        self._http: ASGIApp = self.http_handler.handle
+        self._http: ASGIApp = self._serve_http
         self._cors_middleware: CORSMiddleware | None = None
         if cors is not None:
             methods = ["GET", "POST"] if self.http_handler.allow_get else ["POST"]
-            self._cors_middleware = cors.wrap(self.http_handler.handle, methods)
+            self._cors_middleware = cors.wrap(self._serve_http, methods)
             self._http = self._cors_middleware
         if websocket_handlers is None:
             websocket_handlers = _default_websocket_handlers()
@@ -144,6 +153,10 @@ class GraphQL:
         for handler in self.websocket_handlers:
             handler.configure(self.engine)
         self._by_subprotocol = {handler.subprotocol: handler for handler in self.websocket_handlers}
+        #: GraphQL over SSE (graphql-sse, both modes) on this endpoint; None turns it off.
+        self.sse_handler = GraphQLSSEHandler() if isinstance(sse_handler, _Default) else sse_handler
+        if self.sse_handler is not None:
+            self.sse_handler.configure(self.engine)
         self._in_flight = 0
         self._idle: asyncio.Event | None = None
 
@@ -191,6 +204,12 @@ class GraphQL:
             await self._websocket(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
+
+    async def _serve_http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # GraphQL over SSE first: it claims only its own requests, reading nothing otherwise.
+        sse = self.sse_handler
+        if sse is None or not await sse.handle(scope, receive, send):
+            await self.http_handler.handle(scope, receive, send)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._cors_middleware is not None and not websocket_origin_allowed(
@@ -240,6 +259,8 @@ class GraphQL:
         lifespan does not reach mounted apps) call it from that app's lifespan.
         """
         await asyncio.gather(*(handler.shutdown() for handler in self.websocket_handlers))
+        if self.sse_handler is not None:
+            await self.sse_handler.shutdown()
         if self._in_flight:
             self._idle = asyncio.Event()
             await self._idle.wait()

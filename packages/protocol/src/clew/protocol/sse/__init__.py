@@ -35,6 +35,7 @@ from ._routing import (
     TOKEN_HEADER,
     TOKEN_QUERY_PARAMETER,
     RequestKind,
+    accepts_token_reply,
     classify_request,
     wants_event_stream,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "StreamEvent",
     "StreamMessage",
     "StreamState",
+    "accepts_token_reply",
     "classify_request",
     "encode_comment",
     "encode_event",

@@ -19,6 +19,7 @@ __all__ = [
     "TOKEN_HEADER",
     "TOKEN_QUERY_PARAMETER",
     "RequestKind",
+    "accepts_token_reply",
     "classify_request",
     "wants_event_stream",
 ]
@@ -105,3 +106,14 @@ def wants_event_stream(accept: str | None) -> bool:
         if other is not None and other[:2] > stream[:2]:
             return False
     return True
+
+
+def accepts_token_reply(accept: str | None) -> bool:
+    """Whether a reservation's answer, the token as `text/plain`, is acceptable (else 406).
+
+    graphql-sse's handler allows only ``*/*`` and ``text/plain``; any range naming text/plain
+    (``text/*`` too) with a non-zero q counts here, and no header accepts anything.
+    """
+    if not accept or not accept.strip():
+        return True
+    return _preference(_parse_accept(accept), "text/plain") is not None

@@ -1,0 +1,13 @@
+"""GraphQL over server-sent events: the graphql-sse protocol, both modes, on the app's endpoint.
+
+`GraphQL(schema)` serves it by default (`sse_handler=GraphQLSSEHandler(...)` to configure it,
+`sse_handler=None` to turn it off): a POST or GET with ``Accept: text/event-stream`` streams
+the operation's results (distinct connections mode); PUT reserves a stream for single
+connection mode.
+"""
+
+from __future__ import annotations
+
+from ._handler import Authenticate, GraphQLSSEHandler
+
+__all__ = ["Authenticate", "GraphQLSSEHandler"]
