@@ -20,7 +20,8 @@ import aiohttp
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 
-from clew.server import GraphQL, GraphQLHTTPHandler, StatusRules
+from clew.protocol.http import RequestError
+from clew.server import GraphQL, GraphQLHTTPHandler, GraphQLSSEHandler, StatusRules
 from clew.server.websocket import (
     ConnectionRejected,
     GraphQLTransportWSHandler,
@@ -200,9 +201,18 @@ def create_app(*, status_rules: StatusRules | None = None) -> _StatsApp:
             token = _payload_token(websocket.scope.get("connection_params"))
             stats.add("open_connections", token, -1)
 
+    def authenticate(request: HTTPConnection) -> None:
+        # GraphQL over SSE refuses the rejected token, as on_connect does on a socket.
+        token = token_from_authorization(request.headers.get("authorization"))
+        if is_rejected({"token": token}):
+            raise RequestError(403, "Forbidden: the token is not accepted")
+
     app = GraphQL(
         peer.schema,
         context_value=_context,
+        sse_handler=GraphQLSSEHandler(
+            keepalive_interval=KEEPALIVE_INTERVAL, authenticate=authenticate
+        ),
         # The shared schema promises the resolvers' own message ("boom"), as the other peers
         # show it; without debug clew masks unexpected exceptions as "Internal server error".
         debug=True,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack, aclosing
 from dataclasses import replace
 from types import MappingProxyType, TracebackType
-from typing import Final, TypeAlias, final
+from typing import Final, Literal, TypeAlias, final
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -34,6 +34,7 @@ from clew.protocol.http import (
 from ._builder import OperationKind, operation_kind
 from ._messages import GraphQLRequest, GraphQLResponse, GraphQLSubscriptionRequest
 from ._persisted import PersistedQueries
+from ._sse import SSETransport
 from ._subscription_call import SubscriptionCall
 from ._tracing import trace_headers, with_trace_context
 from ._types import (
@@ -142,6 +143,9 @@ class AIOHTTPBackend:
         json_serialize: Callable[[object], str] = _compact_json,
         persisted_queries: bool = False,
         use_get_for_hashed_queries: bool = False,
+        subscription_transport: Literal["websocket", "sse"] = "websocket",
+        sse_single_connection: bool = False,
+        use_sse_for_queries: bool = False,
     ) -> None:
         self.endpoint = endpoint
         #: APQ state for this server (None when off): support and the hashes it knows.
@@ -170,6 +174,15 @@ class AIOHTTPBackend:
         #: Sockets of subscriptions that asked for their own `connection_init` or id.
         self._dedicated: set[SubscriptionTransport] = set()
         self._json_serialize = json_serialize
+        if subscription_transport not in ("websocket", "sse"):
+            raise ValueError("subscription_transport must be 'websocket' or 'sse'")
+        #: Where subscriptions run: the shared WebSocket, or GraphQL over SSE (graphql-sse).
+        self.subscription_transport = subscription_transport
+        #: graphql-sse's single connection mode (one reserved stream) instead of one per operation.
+        self.sse_single_connection = sse_single_connection
+        #: Queries and mutations over SSE too, in the same mode as subscriptions.
+        self.use_sse_for_queries = use_sse_for_queries
+        self._sse: SubscriptionTransport | None = None
 
     # -- the seed API ---------------------------------------------------------------------
 
@@ -220,6 +233,8 @@ class AIOHTTPBackend:
         response with `errors` and no data; over the WebSocket that is the `error` message.
         """
         payload, wire = self._wire(request)
+        if self.use_sse_for_queries:
+            return GraphQLResponse(request, await self._single_over(self.sse(), wire))
         if self.use_websocket_for_queries:
             return GraphQLResponse(request, await self._single_over_websocket(wire))
         return GraphQLResponse(request, await self._http(payload, wire, mutation=False))
@@ -227,6 +242,8 @@ class AIOHTTPBackend:
     async def execute_mutation(self, request: Request) -> GraphQLResponse:
         """Run a mutation: always POST (the spec forbids mutations over GET), or the WebSocket."""
         payload, wire = self._wire(request)
+        if self.use_sse_for_queries:
+            return GraphQLResponse(request, await self._single_over(self.sse(), wire))
         if self.use_websocket_for_queries:
             return GraphQLResponse(request, await self._single_over_websocket(wire))
         return GraphQLResponse(request, await self._http(payload, wire, mutation=True))
@@ -278,6 +295,10 @@ class AIOHTTPBackend:
             kind = operation_kind(wire.query, wire.operation_name, default="subscription")
         # A query or mutation sent this way is never re-sent after a drop: it may have run.
         single_result = kind != "subscription"
+        if self.subscription_transport == "sse":
+            return SubscriptionCall(
+                request, self.sse().subscribe(wire, single_result=single_result)
+            )
         if isinstance(request, GraphQLSubscriptionRequest) and (
             request.options is not None or request.subscription_id is not None
         ):
@@ -328,6 +349,19 @@ class AIOHTTPBackend:
             )
         return self._transport
 
+    def sse(self) -> SubscriptionTransport:
+        """The GraphQL-over-SSE transport, created (not yet connected) on first use."""
+        if self._sse is None:
+            self._sse = SSETransport(
+                lambda: self.client_session,
+                self.endpoint,
+                headers=self.headers,
+                id_factory=self.generate_subscription_id,
+                single_connection=self.sse_single_connection,
+                json_serialize=self._json_serialize,
+            )
+        return self._sse
+
     def _new_transport(
         self, *, connection_params: ConnectionParams | None, id_factory: Callable[[], str]
     ) -> SubscriptionTransport:
@@ -346,8 +380,9 @@ class AIOHTTPBackend:
         """Close the WebSocket transports and the session if the backend created it."""
         transport, self._transport = self._transport, None
         dedicated, self._dedicated = self._dedicated, set()
+        sse, self._sse = self._sse, None
         try:
-            for each in (transport, *dedicated):
+            for each in (transport, *dedicated, sse):
                 if each is not None:
                     await each.close()
         finally:
@@ -359,9 +394,14 @@ class AIOHTTPBackend:
     # -- HTTP -------------------------------------------------------------------------------
 
     async def _single_over_websocket(self, request: WireRequest) -> ResponseBody:
+        return await self._single_over(self.websocket(), request)
+
+    async def _single_over(
+        self, transport: SubscriptionTransport, request: WireRequest
+    ) -> ResponseBody:
         # The caller knows it is a query or mutation: the transport need not parse the document
         # to learn that it must never re-send it after a drop.
-        stream = self.websocket().subscribe(request, single_result=True)
+        stream = transport.subscribe(request, single_result=True)
         try:
             async with aclosing(stream):
                 async for response in stream:
@@ -373,7 +413,7 @@ class AIOHTTPBackend:
                 {"message": "The server ended the operation with an error"}
             ]
             return ResponseBody(data=None, errors=errors, data_present=False)
-        raise TransportError(f"{self.ws_endpoint} completed the operation without a result")
+        raise TransportError("The server completed the operation without a result")
 
     async def _http(
         self, payload: JSONObject, wire: WireRequest, *, mutation: bool
