@@ -69,6 +69,7 @@ async def serve() -> AsyncIterator[Callable[[Script], Awaitable[str]]]:
 
     async def start(script: Script) -> str:
         app = web.Application()
+
         async def handle(request: web.Request) -> web.StreamResponse:
             return await script(request)
 

@@ -12,7 +12,7 @@ import pytest
 
 from clew.client import AIOHTTPClient, HTTPStatusError, SubscriptionError
 
-from .peers.clew_app import Stats, fetch_stats, new_token, wait_for_stats
+from .peers.clew_app import Stats, new_token, wait_for_stats
 from .servers import RunningServer
 
 MODES = {"distinct": False, "single": True}
