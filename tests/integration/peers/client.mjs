@@ -1,11 +1,15 @@
-// A scriptable third-party GraphQL WebSocket client for the integration tests: graphql-ws's
+// A scriptable third-party GraphQL client for the integration tests: graphql-ws's
 // createClient for subprotocol graphql-transport-ws, subscriptions-transport-ws's
-// SubscriptionClient for the legacy subprotocol graphql-ws, both over the `ws` package.
+// SubscriptionClient for the legacy subprotocol graphql-ws, both over the `ws` package, and
+// graphql-sse's createClient for GraphQL over SSE (distinct connections mode as "graphql-sse",
+// single connection mode as "graphql-sse-single"; the url is then the HTTP endpoint).
 //
-// Usage: node client.mjs <url> <graphql-transport-ws|graphql-ws> [scenario-json]
+// Usage: node client.mjs <url> <graphql-transport-ws|graphql-ws|graphql-sse|graphql-sse-single>
+//        [scenario-json]
 // (the scenario is read from stdin when not given). Scenario:
 //   {
 //     "connectionParams": {...},        // connection_init payload (optional)
+//     "headers": {...},                 // graphql-sse: headers of every request (optional)
 //     "concurrent": false,              // run operations together instead of one after another
 //     "timeoutMs": 10000,               // give up (printing {"event": "timeout"}) after this
 //     "operations": [{
@@ -25,12 +29,15 @@
 //   {"id": "a", "event": "error", ...}              "errors" (GraphQL errors), "close" or "message"
 //   {"id": "a", "event": "unsubscribed"}            stopped by "take"
 //   {"id": "a", "event": "aborted"}                 the socket closed with the operation open
+import { createClient as createSSEClient } from 'graphql-sse';
 import { createClient } from 'graphql-ws';
 import { SubscriptionClient } from 'subscriptions-transport-ws';
 import WebSocket from 'ws';
 
 const TRANSPORT_WS = 'graphql-transport-ws';
 const LEGACY_WS = 'graphql-ws';
+const SSE = 'graphql-sse';
+const SSE_SINGLE = 'graphql-sse-single';
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const print = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
 
@@ -101,6 +108,29 @@ function makeTransport(url, protocol, scenario, SocketClass) {
         return () => subscription.unsubscribe();
       },
       dispose: () => client.close(),
+    };
+  }
+  if (protocol === SSE || protocol === SSE_SINGLE) {
+    const client = createSSEClient({
+      url,
+      singleConnection: protocol === SSE_SINGLE,
+      // One reservation for the whole scenario: after a lazy close the reference client
+      // re-reserves with its own token, which its server may still hold (409).
+      ...(protocol === SSE_SINGLE
+        ? { lazy: false, onNonLazyError: (error) => print({ event: 'error', ...describeError(error) }) }
+        : {}),
+      headers: scenario.headers ?? {},
+      retryAttempts: 0,
+      on: {
+        connected: () => print({ event: 'connected', payload: null }),
+      },
+    });
+    return {
+      subscribe: (payload, sink) => client.subscribe(payload, sink),
+      dispose: () => {
+        client.dispose();
+        print({ event: 'closed', code: null, reason: '' });
+      },
     };
   }
   throw new Error(`unknown subprotocol ${protocol}`);

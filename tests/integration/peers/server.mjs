@@ -1,6 +1,7 @@
 // The reference Node GraphQL server the integration tests compare clew against: one process
 // serving tests/integration/schema.graphql over graphql-http (HTTP), graphql-ws (subprotocol
-// graphql-transport-ws) and subscriptions-transport-ws (legacy subprotocol graphql-ws) at /graphql.
+// graphql-transport-ws) and subscriptions-transport-ws (legacy subprotocol graphql-ws) at /graphql,
+// and over graphql-sse (GraphQL over SSE, both modes) at /sse.
 //
 // Usage: node server.mjs [port]   (or PORT=...; 0 or nothing picks a free port)
 // Prints "LISTENING <port>" on stdout once it accepts connections; exits on SIGTERM/SIGINT.
@@ -8,11 +9,13 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { buildSchema, execute, subscribe } from 'graphql';
 import { createHandler } from 'graphql-http/lib/use/http';
+import { createHandler as createSSEHandler } from 'graphql-sse/lib/use/http';
 import { useServer } from 'graphql-ws/use/ws';
 import { SubscriptionServer } from 'subscriptions-transport-ws';
 import { WebSocketServer } from 'ws';
 
 const PATH = '/graphql';
+const SSE_PATH = '/sse';
 const REJECTED_TOKEN = 'wrong';
 const TRANSPORT_WS = 'graphql-transport-ws';
 const LEGACY_WS = ['graphql-ws', 'graphql-subscriptions'];
@@ -121,8 +124,20 @@ function main() {
     schema,
     context: (req) => ({ token: tokenFromAuthorization(req.headers.authorization) }),
   });
+  const sseHandler = createSSEHandler({
+    schema,
+    context: (req) => ({ token: tokenFromAuthorization(req.raw.headers.authorization) }),
+  });
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path === SSE_PATH) {
+      sseHandler(req, res).catch((error) => {
+        process.stderr.write(`graphql-sse handler failed: ${error}\n`);
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+      return;
+    }
     if (path !== PATH) {
       res.writeHead(404).end();
       return;
