@@ -38,6 +38,7 @@ from clew.protocol.sse import (
     encode_next_json,
     validate_operation_id,
 )
+from clew.server._documents import DocumentRefusal
 from clew.server._execution import Engine, PreparationFailure, PreparedOperation
 from clew.server._types import Receive, Scope, Send
 
@@ -179,9 +180,16 @@ class GraphQLSSEHandler:
         engine = self.engine
         await self._authenticate(scope, receive)
         request, data = await read_graphql_request(head, receive, engine.limits.max_body_bytes)
-        prepared = engine.prepare(request.query, request.operation_name)
+        prepared = await engine.prepare_request(
+            request.query, request.operation_name, request.extensions
+        )
+        if isinstance(prepared, DocumentRefusal) and prepared.status_code != 200:
+            await _respond(
+                send, prepared.status_code, engine.encode({"errors": prepared.errors}), _JSON
+            )
+            return
         outbox = Outbox(self.max_queued_events)
-        if isinstance(prepared, PreparationFailure):
+        if isinstance(prepared, PreparationFailure | DocumentRefusal):
             # Inside an accepted stream: a 4xx would make user agents fail without detail.
             await outbox.put(encode_next_json(engine.encode({"errors": prepared.errors})))
             await outbox.put(_COMPLETE)
@@ -290,10 +298,13 @@ class GraphQLSSEHandler:
         reservation = entry.reservation
         reservation.start(operation_id)  # reserved before any await: 409 for a duplicate
         try:
-            prepared = engine.prepare(request.query, request.operation_name)
-            if isinstance(prepared, PreparationFailure):
+            prepared = await engine.prepare_request(
+                request.query, request.operation_name, request.extensions
+            )
+            if isinstance(prepared, PreparationFailure | DocumentRefusal):
                 body = engine.encode({"errors": prepared.errors})
-                await _respond(send, 400, body, _JSON)
+                status = 400 if isinstance(prepared, PreparationFailure) else prepared.status_code
+                await _respond(send, status, body, _JSON)
                 reservation.stop(operation_id)
                 return
             ensure_operation_allowed_for_method(head.method, prepared.operation_type.value)
