@@ -44,6 +44,7 @@ __all__ = [
     "Stats",
     "create_app",
     "create_draft_2026_app",
+    "create_incremental_app",
     "fetch_stats",
     "new_token",
     "wait_for_stats",
@@ -177,7 +178,9 @@ class _StatsApp:
         await self.graphql(scope, receive, send)
 
 
-def create_app(*, status_rules: StatusRules | None = None) -> _StatsApp:
+def create_app(
+    *, status_rules: StatusRules | None = None, incremental_delivery: bool = False
+) -> _StatsApp:
     """A clew app on the shared test schema, with its own stats (default HTTP status rules)."""
     stats = ServerStats()
     peer = build_test_schema()
@@ -209,6 +212,7 @@ def create_app(*, status_rules: StatusRules | None = None) -> _StatsApp:
 
     app = GraphQL(
         peer.schema,
+        incremental_delivery=incremental_delivery,
         context_value=_context,
         sse_handler=GraphQLSSEHandler(
             keepalive_interval=KEEPALIVE_INTERVAL, authenticate=authenticate
@@ -231,6 +235,11 @@ def create_app(*, status_rules: StatusRules | None = None) -> _StatsApp:
     )
     app.state.pubsub = peer.pubsub
     return _StatsApp(app, stats)
+
+
+def create_incremental_app() -> _StatsApp:
+    """The same app with incremental delivery (@defer/@stream) on."""
+    return create_app(incremental_delivery=True)
 
 
 def create_draft_2026_app() -> _StatsApp:

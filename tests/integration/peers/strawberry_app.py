@@ -16,13 +16,14 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.schema.config import StrawberryConfig
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
 # Relative: the package is imported as "integration" or "tests.integration" depending on rootdir.
 from ..schema import PubSub, is_rejected, token_from_authorization  # noqa: TID252
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "create_incremental_app"]
 
 
 def _pubsub(info: strawberry.Info) -> PubSub:
@@ -105,8 +106,13 @@ class Subscription:
 class _App(GraphQL[dict[str, object], None]):
     """Strawberry's ASGI app with the test context and the shared auth rule."""
 
-    def __init__(self) -> None:
-        schema = strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription)
+    def __init__(self, *, incremental: bool = False) -> None:
+        schema = strawberry.Schema(
+            query=Query,
+            mutation=Mutation,
+            subscription=Subscription,
+            config=StrawberryConfig(enable_experimental_incremental_execution=incremental),
+        )
         super().__init__(
             schema,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
@@ -130,3 +136,8 @@ class _App(GraphQL[dict[str, object], None]):
 def create_app() -> GraphQL[dict[str, object], None]:
     """A Strawberry app serving both graphql-transport-ws and the legacy graphql-ws."""
     return _App()
+
+
+def create_incremental_app() -> GraphQL[dict[str, object], None]:
+    """The same app with Strawberry's experimental incremental execution (@defer/@stream)."""
+    return _App(incremental=True)

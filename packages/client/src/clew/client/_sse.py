@@ -20,11 +20,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Final
+from typing import Final, cast
 
 import aiohttp
 
-from clew.protocol import ProtocolError
+from clew.protocol import JSONObject, ProtocolError
 from clew.protocol.http import GraphQLRequest, GraphQLResponse, MediaType, ResponseFormatError
 from clew.protocol.sse import (
     OPERATION_ID_KEY,
@@ -95,10 +95,21 @@ class SSETransport:
         if self.closed:
             raise TransportError("The SSE transport is closed")
         if not self.single_connection:
-            return _Stream(self._distinct(request, single_result))
+            return _Stream(self._distinct(request, single_result))  # type: ignore[arg-type]
         if self._single is None:
             self._single = _SingleConnection(self)
         return self._single.subscribe(request, single_result)
+
+    def payloads(self, request: GraphQLRequest) -> AsyncIterator[JSONObject]:
+        """A query or mutation's payloads as they arrive, unvalidated (incremental delivery:
+        a later payload carries `incremental`/`completed`, not `data`)."""
+        if self.closed:
+            raise TransportError("The SSE transport is closed")
+        if not self.single_connection:
+            return self._distinct(request, True, raw=True)  # type: ignore[return-value]
+        if self._single is None:
+            self._single = _SingleConnection(self)
+        return self._single._operation(request, True, raw=True)  # type: ignore[return-value]
 
     async def close(self) -> None:
         """Stop every operation and close the shared stream (single connection mode)."""
@@ -130,8 +141,8 @@ class SSETransport:
     # -- distinct connections mode ---------------------------------------------------------
 
     async def _distinct(
-        self, request: GraphQLRequest, single_result: bool
-    ) -> AsyncIterator[GraphQLResponse]:
+        self, request: GraphQLRequest, single_result: bool, *, raw: bool = False
+    ) -> AsyncIterator[GraphQLResponse | JSONObject]:
         attempt = 0
         body = self._body(request)
         while True:
@@ -147,7 +158,11 @@ class SSETransport:
                         if isinstance(message, Complete):
                             return
                         attempt = 0  # a result arrived: the connection works
-                        yield _response(self.url, message.payload)
+                        yield (
+                            cast(JSONObject, message.payload)
+                            if raw
+                            else _response(self.url, message.payload)
+                        )
                 raise _StreamDropped("the stream ended before the operation completed")
             except _DROPS as error:
                 if single_result:
@@ -186,7 +201,7 @@ class _SingleConnection:
         self._ready = asyncio.Event()
 
     def subscribe(self, request: GraphQLRequest, single_result: bool) -> OperationStream:
-        return _Stream(self._operation(request, single_result))
+        return _Stream(self._operation(request, single_result))  # type: ignore[arg-type]
 
     async def _connect(self) -> Reservation:
         """The live reservation, reserving and opening a new stream when there is none."""
@@ -237,8 +252,8 @@ class _SingleConnection:
                     queue.put_nowait(error)
 
     async def _operation(
-        self, request: GraphQLRequest, single_result: bool
-    ) -> AsyncIterator[GraphQLResponse]:
+        self, request: GraphQLRequest, single_result: bool, *, raw: bool = False
+    ) -> AsyncIterator[GraphQLResponse | JSONObject]:
         transport = self.transport
         operation_id = transport._id_factory()
         queue: asyncio.Queue[StreamMessage | Exception] = asyncio.Queue()
@@ -264,7 +279,11 @@ class _SingleConnection:
                     if isinstance(item, Complete):
                         return
                     attempt = 0
-                    yield _response(transport.url, item.payload)
+                    yield (
+                        cast(JSONObject, item.payload)
+                        if raw
+                        else _response(transport.url, item.payload)
+                    )
                 # The stream dropped: a query may have run, a subscription starts again.
                 if single_result or transport.closed:
                     raise ConnectionFailedError(transport.url, str(item))

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from contextlib import ExitStack, aclosing
 from dataclasses import replace
 from types import MappingProxyType, TracebackType
-from typing import Final, Literal, TypeAlias, final
+from typing import TYPE_CHECKING, Final, Literal, TypeAlias, cast, final
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -30,8 +30,10 @@ from clew.protocol.http import (
     parse_batch_response,
     parse_media_type,
 )
+from clew.protocol.incremental import IncrementalMerger
 
 from ._builder import OperationKind, operation_kind
+from ._incremental import INCREMENTAL_ACCEPT, read_incremental
 from ._messages import GraphQLRequest, GraphQLResponse, GraphQLSubscriptionRequest
 from ._persisted import PersistedQueries
 from ._sse import SSETransport
@@ -56,6 +58,9 @@ from .errors import (
     TransportError,
     TransportTimeoutError,
 )
+
+if TYPE_CHECKING:
+    from ._sse import SSETransport
 
 __all__ = ["DEFAULT_SUBPROTOCOLS", "DEFAULT_TIMEOUT", "AIOHTTPBackend", "Request"]
 
@@ -321,6 +326,38 @@ class AIOHTTPBackend:
         stream = self.websocket().subscribe(wire, single_result=single_result)
         return SubscriptionCall(request, stream)
 
+    async def execute_incremental(self, request: Request) -> AsyncIterator[GraphQLResponse]:
+        """Run a query or mutation that may `@defer` or `@stream`; yield the merged result after
+        every payload (the last one is final).
+
+        Over HTTP it POSTs accepting `multipart/mixed` (both incremental formats); with
+        `subscription_transport="sse"` the payloads come as the stream's `next` events.
+        """
+        payload, wire = self._wire(request)
+        if self.subscription_transport == "sse":
+            payloads = cast("SSETransport", self.sse()).payloads(wire)
+            merger = IncrementalMerger()
+            try:
+                async for each in payloads:
+                    yield GraphQLResponse(request, ResponseBody.from_mapping(merger.apply(each)))
+            finally:
+                await cast("AsyncGenerator[JSONObject, None]", payloads).aclose()
+            return
+        headers = {"Accept": INCREMENTAL_ACCEPT, "Content-Type": f"{MediaType.JSON}; charset=utf-8"}
+        headers.update(await resolve_headers(self.headers))
+        body = self._json_serialize(payload).encode("utf-8")
+        url = self.endpoint
+        try:
+            async with self.client_session.post(
+                url, data=body, headers=headers, timeout=_INCREMENTAL_TIMEOUT
+            ) as response:
+                async for merged in read_incremental(response, _read_whole):
+                    yield GraphQLResponse(request, merged)
+        except TimeoutError as exc:
+            raise TransportTimeoutError(url, type(exc).__name__) from exc
+        except aiohttp.ClientConnectionError as exc:
+            raise ConnectionFailedError(url, str(exc) or type(exc).__name__) from exc
+
     # -- lifecycle --------------------------------------------------------------------------
 
     @property
@@ -560,6 +597,21 @@ def _read_response(
 def _text(body: bytes) -> str:
     """The body as text for an error message (decoded only when there is an error to report)."""
     return body.decode("utf-8", errors="replace")
+
+
+async def _read_whole(response: aiohttp.ClientResponse) -> ResponseBody:
+    body = await response.read()
+    return _read_response(
+        str(response.url),
+        response.status,
+        response.headers.get("Content-Type"),
+        body,
+        dict(response.headers),
+    )
+
+
+#: An incremental response lasts as long as its slowest deferred field.
+_INCREMENTAL_TIMEOUT: Final = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=300)
 
 
 def _is_json(content_type: str | None) -> bool:

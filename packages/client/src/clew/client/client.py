@@ -195,6 +195,24 @@ class AIOHTTPClient:
                 _check(response)
         return responses
 
+    def execute_incremental(
+        self,
+        query: str,
+        variables: Mapping[str, object] | None = None,
+        operation_name: str | None = None,
+        *,
+        extensions: JSONObject | None = None,
+    ) -> AsyncIterator[GraphQLResponse]:
+        """Run a query or mutation using `@defer`/`@stream`: the result, merged so far, after
+        every payload the server sends; the last one is the final result.
+
+        Over HTTP the response is `multipart/mixed` (either incremental format); with
+        ``subscription_transport="sse"`` each payload is one event. A server that defers
+        nothing (or does not do incremental delivery) gives one result.
+        """
+        request = _request(query, variables, operation_name, extensions)
+        return self._backend.execute_incremental(request)
+
     def subscribe(
         self,
         query: str,

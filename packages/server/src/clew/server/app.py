@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Collection, Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Final, Protocol
 
 from graphql import ASTValidationRule, GraphQLSchema, build_schema
@@ -22,6 +23,8 @@ from ._cors import CORS, websocket_origin_allowed
 from ._documents import DocumentStore, InMemoryDocumentStore, PersistedDocuments, TrustedDocuments
 from ._execution import Engine
 from ._extensions import ExtensionList
+from ._incremental import with_incremental_directives
+from ._incremental_http import IncrementalHTTPHandler
 from ._limits import Limits
 from ._types import (
     ContextValue,
@@ -85,6 +88,7 @@ class GraphQL:
         http_handler: GraphQLHTTPHandler | None = None,
         websocket_handlers: Sequence[WebSocketHandler] | None = None,
         sse_handler: GraphQLSSEHandler | _Default | None = _DEFAULT,
+        incremental_delivery: bool = False,
         context_value: ContextValue = None,
         root_value: RootValue = None,
         query_parser: QueryParser | None = None,
@@ -115,8 +119,8 @@ class GraphQL:
         self.state = State()
         #: The app's pub/sub: started and closed with the app, ``info.context["pubsub"]``.
         self.pubsub: PubSub = pubsub if pubsub is not None else InMemoryPubSub()
-        self.engine = Engine(
-            schema,
+        make_engine = partial(
+            Engine,
             context_value=context_value,
             root_value=root_value,
             query_parser=query_parser,
@@ -133,6 +137,16 @@ class GraphQL:
             documents=PersistedDocuments(_apq_store(persisted_queries), documents),
             pubsub=self.pubsub,
         )
+        self.engine = make_engine(schema)
+        #: With `incremental_delivery`, the engine that runs @defer/@stream (`_incremental.py`);
+        #: HTTP answers with it when the client accepts `multipart/mixed`, and SSE always does.
+        self.incremental_engine: Engine | None = None
+        self._incremental_http: IncrementalHTTPHandler | None = None
+        if incremental_delivery:
+            self.incremental_engine = make_engine(with_incremental_directives(schema))
+            self._incremental_http = IncrementalHTTPHandler(
+                self.incremental_engine, getattr(http_handler, "status_rules", None)
+            )
         # The explorer needs introspection to show anything, so it follows it.
         if explorer is True:
             explorer = Explorer()
@@ -151,12 +165,12 @@ class GraphQL:
             websocket_handlers = _default_websocket_handlers()
         self.websocket_handlers: tuple[WebSocketHandler, ...] = tuple(websocket_handlers)
         for handler in self.websocket_handlers:
-            handler.configure(self.engine)
+            handler.configure(self.incremental_engine or self.engine)
         self._by_subprotocol = {handler.subprotocol: handler for handler in self.websocket_handlers}
         #: GraphQL over SSE (graphql-sse, both modes) on this endpoint; None turns it off.
         self.sse_handler = GraphQLSSEHandler() if isinstance(sse_handler, _Default) else sse_handler
         if self.sse_handler is not None:
-            self.sse_handler.configure(self.engine)
+            self.sse_handler.configure(self.incremental_engine or self.engine)
         self._in_flight = 0
         self._idle: asyncio.Event | None = None
 
@@ -207,8 +221,10 @@ class GraphQL:
 
     async def _serve_http(self, scope: Scope, receive: Receive, send: Send) -> None:
         # GraphQL over SSE first: it claims only its own requests, reading nothing otherwise.
-        sse = self.sse_handler
-        if sse is None or not await sse.handle(scope, receive, send):
+        sse, incremental = self.sse_handler, self._incremental_http
+        if sse is not None and await sse.handle(scope, receive, send):
+            return
+        if incremental is None or not await incremental.handle(scope, receive, send):
             await self.http_handler.handle(scope, receive, send)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -40,6 +40,7 @@ from clew.protocol.sse import (
 )
 from clew.server._documents import DocumentRefusal
 from clew.server._execution import Engine, PreparationFailure, PreparedOperation
+from clew.server._incremental import supports_incremental
 from clew.server._types import Receive, Scope, Send
 
 from ._operation import run_operation
@@ -91,12 +92,14 @@ class GraphQLSSEHandler:
         self.max_queued_events = max_queued_events
         self.authenticate = authenticate
         self._engine: Engine | None = None
+        self._incremental = False
         self._reservations: dict[str, _Entry] = {}
         self._outboxes: set[Outbox] = set()
 
     def configure(self, engine: Engine) -> None:
-        """Attach the app's engine."""
+        """Attach the app's engine (its incremental one when incremental delivery is on)."""
         self._engine = engine
+        self._incremental = supports_incremental(engine)
 
     @property
     def engine(self) -> Engine:
@@ -204,7 +207,14 @@ class GraphQLSSEHandler:
 
         async def pump() -> None:
             try:
-                await run_operation(engine, prepared, request.variables, context, emit)
+                await run_operation(
+                    engine,
+                    prepared,
+                    request.variables,
+                    context,
+                    emit,
+                    incremental=self._incremental,
+                )
                 await outbox.put(_COMPLETE)
             except Exception as error:  # a bug in the host code, not in a resolver
                 engine.logger.error("An SSE operation failed", exc_info=error)
@@ -336,7 +346,9 @@ class GraphQLSSEHandler:
                 await outbox.put(frame)
 
         try:
-            await run_operation(self.engine, prepared, variables, context, emit)
+            await run_operation(
+                self.engine, prepared, variables, context, emit, incremental=self._incremental
+            )
             frame = reservation.send_complete(operation_id)
             if frame is not None:
                 await outbox.put(frame)

@@ -8,6 +8,7 @@ from graphql import OperationType
 
 from clew.protocol._types import JSONObject
 from clew.server._execution import Engine, InternalServerError, PreparedOperation
+from clew.server._incremental import execute_incrementally
 from clew.server._subscription import SubscriptionStream
 
 __all__ = ["Emit", "run_operation"]
@@ -22,6 +23,8 @@ async def run_operation(
     variables: JSONObject | None,
     context: object,
     emit: Emit,
+    *,
+    incremental: bool = False,
 ) -> None:
     """Execute a query or mutation (one result) or iterate a subscription (one per event).
 
@@ -30,10 +33,21 @@ async def run_operation(
     """
     if prepared.operation_type is not OperationType.SUBSCRIPTION:
         try:
-            result = await engine.execute(prepared, variables, context)
+            if incremental:
+                outcome = await execute_incrementally(engine, prepared, variables, context)
+            else:
+                outcome = await engine.execute(prepared, variables, context)
         except InternalServerError as error:
-            result = error.result
-        await emit(engine.encode(result))
+            outcome = error.result
+        if isinstance(outcome, dict):
+            await emit(engine.encode(outcome))
+            return
+        # @defer/@stream: each payload is its own `next` (graphql-sse over incremental delivery).
+        try:
+            async for payload in outcome:
+                await emit(engine.encode(payload))
+        finally:
+            await outcome.aclose()
         return
     try:
         stream = await engine.subscribe(prepared, variables, context)

@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from inspect import isawaitable
-from typing import TYPE_CHECKING, Protocol, final
+from typing import TYPE_CHECKING, Protocol, cast, final
 
 from graphql import OperationType
 
@@ -25,7 +25,8 @@ from clew.protocol import (
 )
 from clew.server._documents import DocumentRefusal
 from clew.server._errors import INTERNAL_ERROR_MESSAGE
-from clew.server._execution import InternalServerError, PreparationFailure
+from clew.server._execution import InternalServerError, PreparationFailure, PreparedOperation
+from clew.server._incremental import execute_incrementally, supports_incremental
 from clew.server._subscription import SubscriptionStream
 
 from ._hooks import OnComplete, OnOperation, Operation
@@ -90,6 +91,9 @@ class Operations:
         self._on_operation = on_operation
         self._on_complete = on_complete
         self._logger = engine.logger
+        # An engine whose schema declares @defer/@stream runs queries incrementally: each
+        # payload is its own result frame (`GraphQL(..., incremental_delivery=True)`).
+        self._incremental = supports_incremental(engine)
         self._running: dict[str, _Running] = {}
         # Stopped operations still closing their stream: the socket's cleanup waits for them.
         self._stopping: set[asyncio.Task[None]] = set()
@@ -137,6 +141,31 @@ class Operations:
         operation_id = running.operation_id
         return self._running.get(operation_id) is running and self._emitter.wants(operation_id)
 
+    async def _incrementally(
+        self,
+        running: _Running,
+        prepared: PreparedOperation,
+        variables: JSONObject | None,
+        context: object,
+    ) -> bool:
+        """Send each payload of a query or mutation; False once the operation is not wanted."""
+        outcome = await execute_incrementally(self._engine, prepared, variables, context)
+        if isinstance(outcome, dict):
+            if not self._wanted(running):
+                return False
+            await self._emitter.next(running.operation_id, outcome)
+            return True
+        try:
+            async for payload in outcome:
+                if not self._wanted(running):
+                    return False
+                await self._emitter.next(
+                    running.operation_id, cast(FormattedExecutionResult, payload)
+                )
+        finally:
+            await outcome.aclose()
+        return True
+
     async def _run(self, running: _Running, payload: SubscribePayload) -> None:
         engine, emitter, operation_id = self._engine, self._emitter, running.operation_id
         stream: SubscriptionStream | None = None
@@ -166,10 +195,14 @@ class Operations:
                     return
             variables = payload.get("variables")
             if prepared.operation_type is not OperationType.SUBSCRIPTION:
-                result = await engine.execute(prepared, variables, context)
-                if not self._wanted(running):
-                    return
-                await emitter.next(operation_id, result)
+                if self._incremental:
+                    if not await self._incrementally(running, prepared, variables, context):
+                        return
+                else:
+                    result = await engine.execute(prepared, variables, context)
+                    if not self._wanted(running):
+                        return
+                    await emitter.next(operation_id, result)
             else:
                 outcome = await engine.subscribe(prepared, variables, context)
                 if isinstance(outcome, SubscriptionStream):
