@@ -3,7 +3,8 @@
 - `ceiling`: the same stack with no GraphQL work. A Starlette route answers POST with the
   precomputed answer's bytes, and a Starlette websocket route speaks just enough of each
   subprotocol to ack and then send precomputed `next`/`data` frames in a tight loop (prefix +
-  counter digits + suffix: no generator, no executor).
+  counter digits + suffix: no generator, no executor); a POST accepting `text/event-stream`
+  gets the same events as server-sent events.
 - `clew`, `ariadne`, `ariadne_legacy` (Ariadne serves one subprotocol per app), `strawberry`:
   each framework with its defaults, serving `schema.SDL` over the same prebuilt data.
 
@@ -23,7 +24,7 @@ from ariadne.asgi.handlers import GraphQLWSHandler as AriadneLegacyWS
 from schema import BOOKS, BOOKS_BYTES, HELLO_BYTES, SDL
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL as StrawberryGraphQL
@@ -55,7 +56,18 @@ async def _stream(_root: object, _info: object, n: int) -> AsyncGenerator[int, N
 
 async def _ceiling_http(request: Request) -> Response:
     body = await request.body()
+    if "text/event-stream" in request.headers.get("accept", ""):
+        return StreamingResponse(_ceiling_sse(json.loads(body)["variables"]["n"]),
+                                 media_type="text/event-stream")  # fmt: skip
     return Response(BOOKS_BYTES if b"books" in body else HELLO_BYTES, media_type="application/json")
+
+
+async def _ceiling_sse(n: int) -> AsyncGenerator[bytes, None]:
+    # graphql-sse's distinct connections mode: a keep-alive, one `next` per value, `complete`.
+    yield b":\n\n"
+    for value in range(n):
+        yield b'event: next\ndata: {"data":{"stream":' + str(value).encode() + b"}}\n\n"
+    yield b"event: complete\ndata:\n\n"
 
 
 async def _ceiling_ws(websocket: WebSocket) -> None:

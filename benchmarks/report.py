@@ -43,6 +43,7 @@ ROWS = (
         targets=(("ceiling", 0.95),)),
     Row("stream_legacy", "stream, legacy graphql-ws, msg/s", "msg/s", "ceiling", SERVERS,
         targets=(("ceiling", 0.95),)),
+    Row("stream_sse", "stream, SSE (graphql-sse), msg/s", "msg/s", "ceiling", ()),
     Row("fanout", "fan-out, 200 conns × 500 events, msg/s", "msg/s", "ceiling", SERVERS,
         targets=(("ceiling", 0.9),)),
     Row("idle", "idle acknowledged socket, KiB/conn", "KiB", "ceiling", SERVERS,

@@ -49,6 +49,7 @@ from server_load import (  # noqa: E402
     idle_sockets,
     open_socket,
     register_persisted,
+    sse_stream,
     stream,
     wrk,
     wrk_path,
@@ -63,6 +64,7 @@ FACTORIES = {
     "Strawberry": "strawberry_app",
 }
 SERVER_TARGETS = ("ceiling", "clew", "Ariadne", "Strawberry")
+SSE_TARGETS = ("ceiling", "clew")
 CLIENT_TARGETS = ("raw", "clew", "gql", "qlient")
 RECEIVING_CLIENTS = ("raw", "clew", "gql")
 
@@ -157,6 +159,14 @@ async def server_rows(running: dict[str, Server], settings: Settings, results: R
                                                          settings), results)  # fmt: skip
         finally:
             await asyncio.gather(*(ws.close() for ws in sockets.values()))
+
+    async def sse_one(target: str) -> Sample:
+        return await sse_stream(running[target], settings.stream_events, settings.check_all)
+
+    # GraphQL over SSE (graphql-sse, distinct connections): Ariadne serves no SSE, and
+    # Strawberry's SSE subscription fails on this schema ("Cannot return null for non-nullable
+    # field Subscription.stream"), so the row compares clew with the ceiling only.
+    await rounds("stream_sse", SSE_TARGETS, sse_one, results)
 
     fan = {
         t: [

@@ -19,10 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aiohttp
 from harness import CLIENT_CPU, Server, cpu_seconds, pinned, rss_kib
 from schema import STREAM_QUERY
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
+
+from clew.protocol.sse import EventStreamParser
 
 __all__ = [
     "Sample",
@@ -31,6 +34,7 @@ __all__ = [
     "idle_sockets",
     "open_socket",
     "register_persisted",
+    "sse_stream",
     "stream",
     "wrk",
 ]
@@ -238,6 +242,50 @@ async def stream(
     received, failures = await run_stream(ws, subprotocol, "1", n, check_all)
     elapsed = time.perf_counter() - started
     cpu = cpu_seconds(server.pid) - cpu_before
+    return Sample(received / elapsed, failures, {"server_cpu_us": cpu / max(received, 1) * 1e6})
+
+
+async def run_sse_stream(
+    session: aiohttp.ClientSession, url: str, n: int, check_all: bool
+) -> tuple[int, int]:
+    """POST `stream(n)` with ``Accept: text/event-stream`` (graphql-sse's distinct connections
+    mode) and read until `complete`: (events counted, failures).
+
+    Events are counted by substring across chunk boundaries; with `check_all` every event is
+    parsed (clew's own `EventStreamParser`) and checked.
+    """
+    payload = {"query": STREAM_QUERY, "variables": {"n": n}}
+    headers = {"Accept": "text/event-stream"}
+    received = failures = 0
+    parser = EventStreamParser() if check_all else None
+    tail = b""
+    async with session.post(url, json=payload, headers=headers) as response:
+        if response.status != 200:
+            raise RuntimeError(f"SSE stream answered {response.status}")
+        async for chunk in response.content.iter_any():
+            if parser is not None:
+                for event in parser.feed(chunk):
+                    if event.event == "next":
+                        if json.loads(event.data) != {"data": {"stream": received}}:
+                            failures += 1
+                        received += 1
+                continue
+            window = tail + chunk
+            received += window.count(b"event: next") - tail.count(b"event: next")
+            tail = window[-16:]
+    return received, failures + (received != n)
+
+
+async def sse_stream(server: Server, n: int, check_all: bool) -> Sample:
+    """Events per second of one subscription streaming `n` events over SSE."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600)) as session:
+        url = f"http://127.0.0.1:{server.port}/"
+        await run_sse_stream(session, url, 10, check_all=True)  # warm the connection
+        cpu_before = cpu_seconds(server.pid)
+        started = time.perf_counter()
+        received, failures = await run_sse_stream(session, url, n, check_all)
+        elapsed = time.perf_counter() - started
+        cpu = cpu_seconds(server.pid) - cpu_before
     return Sample(received / elapsed, failures, {"server_cpu_us": cpu / max(received, 1) * 1e6})
 
 
