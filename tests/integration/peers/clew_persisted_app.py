@@ -6,6 +6,8 @@ on batching (at most 10 operations), which the default peer app leaves off.
 
 from __future__ import annotations
 
+import os
+
 from clew.server import GraphQL, GraphQLHTTPHandler
 
 from ..schema import build_test_schema  # noqa: TID252
@@ -17,4 +19,20 @@ def create_app() -> GraphQL:
         build_test_schema().schema,
         http_handler=GraphQLHTTPHandler(batching=True, max_batch_size=10),
         websocket_handlers=[],
+    )
+
+
+def create_redis_app() -> GraphQL:
+    """The same app with its APQ store in the Redis at ``$CLEW_TEST_REDIS_URL`` (keys under
+    ``$CLEW_TEST_REDIS_PREFIX``), so that several processes share their documents."""
+    from clew.server.redis_documents import RedisDocumentStore
+
+    store = RedisDocumentStore(
+        os.environ["CLEW_TEST_REDIS_URL"], prefix=os.environ["CLEW_TEST_REDIS_PREFIX"] + ":"
+    )
+    return GraphQL(
+        build_test_schema().schema,
+        http_handler=GraphQLHTTPHandler(batching=True, max_batch_size=10),
+        websocket_handlers=[],
+        persisted_queries=store,
     )
