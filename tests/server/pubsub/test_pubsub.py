@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 
 import pytest
@@ -89,8 +90,9 @@ async def test_closing_the_pubsub_ends_its_subscriptions(pubsub: PubSub, channel
 
 
 async def test_drop_oldest_keeps_the_newest_and_counts_the_dropped(
-    pubsub: PubSub, channel: str
+    pubsub: PubSub, channel: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.WARNING, logger="clew.server.pubsub")
     async with (
         pubsub.subscribe(channel, queue_size=3, overflow=Overflow.DROP_OLDEST) as slow,
         pubsub.subscribe(channel, queue_size=3) as fast,
@@ -105,6 +107,11 @@ async def test_drop_oldest_keeps_the_newest_and_counts_the_dropped(
         assert slow.pending == 3
         assert [await anext(slow) for _ in range(3)] == [7, 8, 9]
         assert slow.dropped == 7
+    # Seven drops, one log line for that subscriber.
+    assert [r.getMessage() for r in caplog.records].count(
+        f"A subscriber of {channel!r} reads too slowly; its oldest messages are dropped "
+        "(queue bound 3)"
+    ) == 1
 
 
 async def test_overflow_error_ends_only_the_lagging_subscription(
