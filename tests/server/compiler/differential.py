@@ -23,7 +23,7 @@ from graphql.execution import Executor
 
 from clew.server._compiler._plan import Plan
 
-__all__ = ["Call", "Later", "Obj", "Raise", "compare", "materialise", "outcome"]
+__all__ = ["Call", "Fresh", "Later", "Obj", "Raise", "compare", "materialise", "outcome"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,13 @@ class Returned:
     message: str
 
 
+class Fresh:
+    """A root value built afresh by `factory` for each run (to record what each run did)."""
+
+    def __init__(self, factory: Any) -> None:
+        self.factory = factory
+
+
 class Obj:
     """An object read by attribute rather than by key."""
 
@@ -71,6 +78,8 @@ class Obj:
 
 def materialise(value: Any) -> Any:
     """`value` with its markers turned into what a resolver would produce, built afresh."""
+    if isinstance(value, Fresh):
+        return value.factory()
     if isinstance(value, Raise):
         error = value.error()
 

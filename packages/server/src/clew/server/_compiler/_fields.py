@@ -14,7 +14,7 @@ from copy import deepcopy
 from types import CoroutineType
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from graphql import GraphQLNonNull, GraphQLObjectType, Undefined, specified_scalar_types
+from graphql import Undefined
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, async_reduce, gather_with_cancel, is_awaitable
 
@@ -24,7 +24,7 @@ from ._values import Complete, Site, complete_awaited, fail, settle_field
 if TYPE_CHECKING:
     from graphql.execution import Executor
 
-__all__ = ["ExecuteFields", "Runner", "Selection", "field_runner", "typename_runner"]
+__all__ = ["Arguments", "ExecuteFields", "Runner", "Selection", "field_runner", "typename_runner"]
 
 Runner: TypeAlias = Callable[["Executor[Any]", Any, "Path | None"], Any]
 ExecuteFields: TypeAlias = Callable[["Executor[Any]", Any, "Path | None"], Any]
@@ -74,9 +74,49 @@ def field_runner(
     """The runner for `site`; `exact` is a Python type its leaf returns unchanged (or None)."""
     resolve = site.definition.resolve
     if isinstance(resolve, EventResolver):
-        read_event = resolve.read
-        return _runner(site, complete, needs_path, arguments, exact=exact, read_event=read_event)
-    return _runner(site, complete, needs_path, arguments, exact=exact, resolve=resolve)
+        return _runner(site, complete, needs_path, arguments, read=resolve.read)
+    if resolve is not None:
+        return _runner(site, complete, needs_path, arguments, resolve=resolve)
+    if arguments.dynamic or arguments.static:
+        return _runner(site, complete, needs_path, arguments)
+    return _default_runner(site, complete, needs_path, exact)
+
+
+def _default_runner(site: Site, complete: Complete, needs_path: bool, exact: type | None) -> Runner:
+    # The common case, kept short: the default resolver, no arguments.
+    key, name, parent_name = site.key, site.field_name, site.parent_type.name
+    return_type = site.return_type
+    bounded = exact is int
+
+    def run(executor: Executor[Any], source: Any, parent_path: Path | None) -> Any:
+        path = None
+        try:
+            if source.__class__ is dict or isinstance(source, Mapping):
+                value = source.get(name)
+            else:
+                value = getattr(source, name, None)
+            kind = value.__class__
+            if kind is exact and (not bounded or _INT_MIN <= value <= _INT_MAX):  # type: ignore[operator]
+                return value
+            if needs_path:
+                path = Path(parent_path, key, parent_name)
+            if kind not in _PLAIN:
+                if callable(value):
+                    path = path or Path(parent_path, key, parent_name)
+                    value = value(site.info(executor, path))
+                if value.__class__ not in _PLAIN and is_awaitable(value):
+                    path = path or Path(parent_path, key, parent_name)
+                    return complete_awaited(executor, value, complete, return_type, site, path=path)
+            completed = complete(executor, value, path)
+            if completed.__class__ is CoroutineType:
+                path = path or Path(parent_path, key, parent_name)
+                return settle_field(executor, completed, return_type, site, path)
+        except Exception as raw:
+            fail(executor, raw, return_type, site, path or Path(parent_path, key, parent_name))
+            return None
+        return completed
+
+    return run
 
 
 def _runner(
@@ -85,13 +125,12 @@ def _runner(
     needs_path: bool,
     arguments: Arguments,
     *,
-    exact: type | None,
     resolve: Callable[..., Any] | None = None,
-    read_event: Callable[[Any], Any] | None = None,
+    read: Callable[[Any], Any] | None = None,
 ) -> Runner:
+    # A resolver with its info, an event read, or the default resolver with arguments.
     key, name, parent_name = site.key, site.field_name, site.parent_type.name
     return_type = site.return_type
-    bounded = exact is int
     uses_arguments = arguments.dynamic or bool(arguments.static)
 
     def run(executor: Executor[Any], source: Any, parent_path: Path | None) -> Any:
@@ -101,17 +140,14 @@ def _runner(
             if resolve is not None:
                 path = path or Path(parent_path, key, parent_name)
                 value = resolve(source, site.info(executor, path), **args)
-            elif read_event is not None:
-                value = read_event(source)
+            elif read is not None:
+                value = read(source)
             else:
                 if source.__class__ is dict or isinstance(source, Mapping):
                     value = source.get(name)
                 else:
                     value = getattr(source, name, None)
-                kind = value.__class__
-                if kind is exact and (not bounded or _INT_MIN <= value <= _INT_MAX):  # type: ignore[operator]
-                    return value
-                if kind not in _PLAIN and callable(value):
+                if value.__class__ not in _PLAIN and callable(value):
                     path = path or Path(parent_path, key, parent_name)
                     value = value(site.info(executor, path), **args)
             if value.__class__ not in _PLAIN and is_awaitable(value):
@@ -188,16 +224,3 @@ async def _gather_fields(results: dict[str, Any], pending: list[str]) -> dict[st
         awaited = await gather_with_cancel(*(results[key] for key in pending))
         results.update(zip(pending, awaited, strict=True))
     return results
-
-
-def exact_type(return_type: Any) -> type | None:
-    """The Python type a built-in scalar returns unchanged (Int within its 32-bit range)."""
-    if isinstance(return_type, GraphQLNonNull):
-        return_type = return_type.of_type
-    name = getattr(return_type, "name", None)
-    if isinstance(return_type, GraphQLObjectType) or name is None:
-        return None
-    specified = {"String": str, "ID": str, "Boolean": bool, "Int": int}
-    if specified_scalar_types.get(name) is not return_type:
-        return None
-    return specified.get(name)

@@ -54,8 +54,8 @@ from graphql.execution.collect_fields import (
 from graphql.execution.values import VariableValues, get_variable_values
 from graphql.pyutils import is_awaitable
 
-from ._fields import Arguments, Selection, exact_type, field_runner, typename_runner
-from ._values import Complete, Site, abstract, leaf, list_, non_null, object_
+from ._fields import Arguments, Selection, field_runner, typename_runner
+from ._values import Complete, Site, abstract, exact_type, leaf, list_, non_null, object_
 
 if TYPE_CHECKING:
     from graphql.language import DirectiveNode
@@ -219,34 +219,41 @@ class _Builder:
             selection.runners.append((key, runner))
         return selection
 
-    def complete(self, type_: GraphQLOutputType, site: Site) -> tuple[Complete, bool]:
-        """The completer for `type_` at `site`, and whether it needs its path up front."""
+    def complete(
+        self, type_: GraphQLOutputType, site: Site, null_message: str | None = None
+    ) -> tuple[Complete, bool]:
+        """The completer for `type_` at `site` (raising `null_message` for a null, when the
+        type is the inner type of a non-null one), and whether it needs its path up front."""
         if isinstance(type_, GraphQLNonNull):
-            inner, needs_path = self.complete(type_.of_type, site)
-            return non_null(inner, site), needs_path
+            return self.complete(type_.of_type, site, site.null_message)
         if isinstance(type_, GraphQLList):
             item_type = type_.of_type
             inner, needs_path = self.complete(item_type, site)
-            return list_(inner, needs_path, item_type, type_, site), True
+            return list_(inner, needs_path, item_type, type_, site, null_message=null_message), True
         if is_leaf_type(type_):
-            return leaf(type_), False
+            return leaf(type_, null_message), False
         if isinstance(type_, GraphQLObjectType):
-            return self.object_completer(type_, site.details, site), True
+            return self.object_completer(type_, site.details, site, null_message), True
         if is_abstract_type(type_):
             by_type = {
                 possible.name: self.object_completer(possible, site.details, site)
                 for possible in self.schema.get_possible_types(type_)
             }
-            return abstract(by_type, type_, site), True
+            completer = abstract(by_type, type_, site)
+            return (completer if null_message is None else non_null(completer, site)), True
         raise Refused(f"unexpected output type {type_}")  # pragma: no cover
 
     def object_completer(
-        self, type_: GraphQLObjectType, details: FieldDetailsList, site: Site
+        self,
+        type_: GraphQLObjectType,
+        details: FieldDetailsList,
+        site: Site,
+        null_message: str | None = None,
     ) -> Complete:
         grouped = collect_subfields(
             self.schema, self.fragments, self.variables, self.operation, type_, details
         )[0]
-        return object_(self.selection(type_, grouped).execute, type_, site)
+        return object_(self.selection(type_, grouped).execute, type_, site, null_message)
 
 
 def _condition_variables(

@@ -11,6 +11,7 @@ so errors, resolve infos and background work are graphql-core's own objects.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from math import isfinite
 from types import CoroutineType
 from typing import TYPE_CHECKING, Any, TypeAlias, final
 
@@ -24,6 +25,7 @@ from graphql import (
     GraphQLOutputType,
     GraphQLResolveInfo,
     located_error,
+    specified_scalar_types,
 )
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.execution.executor import collect_iterator_awaitables
@@ -32,12 +34,23 @@ from graphql.pyutils import Path, Undefined, gather_with_cancel, inspect, is_awa
 if TYPE_CHECKING:
     from graphql.execution import Executor
 
-__all__ = ["Complete", "Site", "fail", "field_path_of", "settle_field"]
+__all__ = ["Complete", "Site", "exact_type", "fail", "field_path_of", "settle_field"]
 
 Complete: TypeAlias = Callable[["Executor[Any]", Any, "Path | None"], Any]
 
 #: Python types a value of which is never awaitable, an exception or callable: no checks needed.
 _PLAIN = frozenset({str, int, float, bool, dict, list, tuple})
+#: The Python type each built-in scalar returns unchanged (Int only within 32 bits, spec 3.5.1).
+_EXACT: dict[str, type] = {"String": str, "ID": str, "Boolean": bool, "Int": int}
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+
+
+def exact_type(type_: GraphQLOutputType) -> type | None:
+    """The Python type that `type_` (a built-in scalar, maybe non-null) returns unchanged."""
+    if isinstance(type_, GraphQLNonNull):
+        type_ = type_.of_type
+    name = getattr(type_, "name", "")
+    return _EXACT.get(name) if specified_scalar_types.get(name) is type_ else None
 
 
 @final
@@ -140,14 +153,26 @@ def non_null(inner: Complete, site: Site) -> Complete:
     return complete
 
 
-def leaf(type_: GraphQLLeafType) -> Complete:
+def leaf(type_: GraphQLLeafType, null_message: str | None = None) -> Complete:
+    """`complete_leaf_value`; with `null_message`, for the non-null type around it too."""
     coerce = type_.coerce_output_value
-    builtin = type_.name in ("String", "Int", "Float", "Boolean", "ID") or hasattr(type_, "values")
+    builtin = specified_scalar_types.get(type_.name) is type_
+    exact = _EXACT.get(type_.name) if builtin else None
+    bounded = exact is int
+    finite = builtin and type_.name == "Float"
 
     def complete(executor: Executor[Any], value: Any, path: Path | None) -> Any:
-        if value.__class__ not in _PLAIN and isinstance(value, Exception):
+        kind = value.__class__
+        if kind is exact:
+            if not bounded or _INT_MIN <= value <= _INT_MAX:
+                return value
+        elif kind is float and finite and isfinite(value):
+            return value
+        elif kind not in _PLAIN and isinstance(value, Exception):
             raise value
         if value is None or value is Undefined:
+            if null_message is not None:
+                raise TypeError(null_message)
             return None
         coerced = coerce(value)
         if coerced is Undefined or coerced is None:
@@ -172,7 +197,10 @@ def list_(
     item_type: GraphQLOutputType,
     list_type: GraphQLList[Any],
     site: Site,
+    *,
+    null_message: str | None = None,
 ) -> Complete:
+    """`complete_list_value`; with `null_message`, for the non-null type around it too."""
     message = site.iterable_message
 
     def complete(executor: Executor[Any], value: Any, path: Path | None) -> Any:
@@ -182,6 +210,8 @@ def list_(
             if isinstance(value, Exception):
                 raise value
             if value is None or value is Undefined:
+                if null_message is not None:
+                    raise TypeError(null_message)
                 return None
             if executor.is_async_iterable(value):
                 info = site.info(executor, field_path_of(path))
@@ -242,7 +272,13 @@ async def _gather_items(completed: list[Any], pending: list[int]) -> list[Any]:
 ExecuteFields: TypeAlias = Callable[["Executor[Any]", Any, Path], Any]
 
 
-def object_(fields: ExecuteFields, object_type: GraphQLObjectType, site: Site) -> Complete:
+def object_(
+    fields: ExecuteFields,
+    object_type: GraphQLObjectType,
+    site: Site,
+    null_message: str | None = None,
+) -> Complete:
+    """`complete_object_value`; with `null_message`, for the non-null type around it too."""
     is_type_of = object_type.is_type_of
 
     def complete(executor: Executor[Any], value: Any, path: Path | None) -> Any:
@@ -251,6 +287,8 @@ def object_(fields: ExecuteFields, object_type: GraphQLObjectType, site: Site) -
             if isinstance(value, Exception):
                 raise value
             if value is None or value is Undefined:
+                if null_message is not None:
+                    raise TypeError(null_message)
                 return None
         if is_type_of is None:
             return fields(executor, value, path)
