@@ -358,7 +358,7 @@ async def test_a_failure_inside_the_plan_is_not_hidden_by_a_fallback(
     def broken(*_args: object) -> object:
         raise RuntimeError("a bug in the plan")
 
-    monkeypatch.setattr(Plan, "run", broken)
+    monkeypatch.setattr(Plan, "run_event", broken)
     with caplog.at_level("ERROR", logger="clew.server"):
         results = await stream_results(app, "subscription { count }")
     assert results == [{"errors": [{"message": "Internal server error"}]}]

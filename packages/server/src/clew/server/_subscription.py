@@ -96,10 +96,10 @@ def open_source_stream(
         # Built once for the stream; each event runs on a shallow per-event copy.
         per_event = executor.build_per_event_executor
         if plan is not None:
-            run_plan = plan.run
+            run_event = plan.run_event
 
             def execute_planned(event: object) -> ExecutionResult | Awaitable[ExecutionResult]:
-                return run_plan(per_event(event), False)
+                return run_event(executor, event)
 
             return create_source_event_stream(executor), execute_planned
         run = cast("EventExecutor", graphql.execution.execute_subscription_event)

@@ -37,7 +37,7 @@ _PLAIN = frozenset({str, int, float, bool, dict, list, tuple})
 class Arguments:
     """A field's arguments: coerced once when they are literals, else per request."""
 
-    __slots__ = ("dynamic", "mutable", "static")
+    __slots__ = ("_checked", "dynamic", "mutable", "static")
 
     def __init__(self, site: Site, uses_variables: bool) -> None:
         self.dynamic = uses_variables
@@ -46,6 +46,7 @@ class Arguments:
             # Raises for a literal the argument's type refuses: the plan is then refused.
             self.static = get_argument_values(site.definition, site.node)
         self.mutable = any(isinstance(v, (list, dict)) for v in self.static.values())
+        self._checked: object = None
 
     def values(self, executor: Executor[Any], site: Site) -> dict[str, Any]:
         if self.dynamic:
@@ -59,6 +60,19 @@ class Arguments:
             )
         # A resolver may change what it was given; the next request must not see that.
         return deepcopy(self.static) if self.mutable else self.static
+
+    def checked(self, variables: object) -> bool:
+        """Whether coercing would not raise for `variables` (known without coercing)."""
+        return not self.dynamic or variables is self._checked
+
+    def check(self, executor: Executor[Any], site: Site) -> None:
+        """Coerce only to raise what graphql-core raises, for a resolver that ignores its
+        arguments (`EventResolver`): once per set of variables, as every event of a
+        subscription shares its variables and so its outcome."""
+        variables = executor.variable_values
+        if self.dynamic and variables is not self._checked:
+            self.values(executor, site)
+            self._checked = variables
 
 
 def typename_runner(type_name: str) -> Runner:
@@ -136,7 +150,11 @@ def _runner(
     def run(executor: Executor[Any], source: Any, parent_path: Path | None) -> Any:
         path = Path(parent_path, key, parent_name) if needs_path else None
         try:
-            args = arguments.values(executor, site) if uses_arguments else arguments.static
+            if read is not None:
+                arguments.check(executor, site)
+                args = arguments.static
+            else:
+                args = arguments.values(executor, site) if uses_arguments else arguments.static
             if resolve is not None:
                 path = path or Path(parent_path, key, parent_name)
                 value = resolve(source, site.info(executor, path), **args)
@@ -168,18 +186,38 @@ def _runner(
 class Selection:
     """The runners of one object type's grouped field set: `execute_fields` for it."""
 
-    __slots__ = ("runners", "type_name")
+    __slots__ = ("event_leaf", "runners", "steps", "type_name")
 
     def __init__(self, type_name: str) -> None:
         self.type_name = type_name
         self.runners: list[tuple[str, Runner]] = []
+        #: When the selection is one leaf field read by an `EventResolver`: its key, reader,
+        #: the Python type returned unchanged, and its arguments (see `Plan.run_event`).
+        self.event_leaf: tuple[str, Callable[[Any], Any], type, Arguments] | None = None
+        # Per key: the field name and Python type when the key is a default-resolved leaf
+        # read straight from a dict, returned as is when the value has exactly that type.
+        self.steps: list[tuple[str, str | None, type | None, Runner]] = []
+
+    def add(
+        self, key: str, run: Runner, read: str | None = None, exact: type | None = None
+    ) -> None:
+        self.runners.append((key, run))
+        self.steps.append((key, read if exact is not None else None, exact, run))
 
     def execute(self, executor: Executor[Any], source: Any, path: Path | None) -> Any:
         """graphql-core's `execute_fields`: every key at once, awaiting what is asynchronous."""
         results: dict[str, Any] = {}
         pending: list[str] | None = None
+        is_dict = source.__class__ is dict
         try:
-            for key, run in self.runners:
+            for key, read, exact, run in self.steps:
+                if read is not None and is_dict:
+                    # The runner's first step, inlined for the most common field of all.
+                    value = source.get(read)
+                    kind = value.__class__
+                    if kind is exact and (kind is not int or _INT_MIN <= value <= _INT_MAX):
+                        results[key] = value
+                        continue
                 result = run(executor, source, path)
                 results[key] = result
                 if result.__class__ is CoroutineType:

@@ -52,9 +52,9 @@ from graphql.execution.collect_fields import (
     collect_subfields,
 )
 from graphql.execution.values import VariableValues, get_variable_values
-from graphql.pyutils import is_awaitable
 
 from ._fields import Arguments, Selection, field_runner, typename_runner
+from ._resolvers import EventResolver
 from ._values import Complete, Site, abstract, exact_type, leaf, list_, non_null, object_
 
 if TYPE_CHECKING:
@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_CONDITIONS", "Plan", "Refused", "compile_plan"]
 
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 #: More `@skip`/`@include` variables than this and the operation is left to graphql-core.
 MAX_CONDITIONS = 4
 _CONDITIONS = ("skip", "include")
@@ -147,26 +148,81 @@ class Plan:
             return ExecutionResult(None, executor)
         return self.run(executor, self.operation.operation is OperationType.MUTATION)
 
+    def _selection(self, variables: VariableValues) -> Selection:
+        conditions = self._conditions
+        if conditions:
+            coerced = variables.coerced
+            return self._roots[tuple(coerced[name] for name in conditions)]
+        return self._roots[()]
+
+    def run_event(
+        self, executor: Executor[Any], event: object
+    ) -> ExecutionResult | Awaitable[ExecutionResult]:
+        """graphql-core's `execute_subscription_event` for `event`, with `executor` the
+        subscription's: its per-event copy is only made once something needs it (a resolve
+        info, an error), so an event read and completed without either costs neither."""
+        variables = executor.variable_values
+        selection = self._selection(variables)
+        leaf = selection.event_leaf
+        if leaf is not None and leaf[3].checked(variables):
+            # `subscription { count }`: the event carries a value of the exact Python type
+            # its scalar returns unchanged, so graphql-core's execution would just copy it.
+            key, read, exact, _arguments = leaf
+            value = read(event)
+            if value.__class__ is exact and (
+                exact is not int or _INT_MIN <= value <= _INT_MAX  # type: ignore[operator]
+            ):
+                return ExecutionResult({key: value}, None)
+        scope = _EventScope(executor, event)
+        per_event: Executor[Any] = scope  # type: ignore[assignment]
+        try:
+            data = selection.execute(per_event, event, None)
+            if data.__class__ is not dict:  # a coroutine: something was asynchronous
+                return _finish(per_event, data)
+        except GraphQLError as error:
+            errors = per_event.collected_errors
+            errors.add(error, None)
+            return ExecutionResult(None, errors.errors)
+        built = scope.built
+        return ExecutionResult(data, built.collected_errors.errors or None if built else None)
+
     def run(
         self, executor: Executor[Any], serially: bool
     ) -> ExecutionResult | Awaitable[ExecutionResult]:
         """graphql-core's `execute_operation` on `executor` (per request or per event)."""
-        conditions = self._conditions
-        if conditions:
-            coerced = executor.variable_values.coerced
-            selection = self._roots[tuple(coerced[name] for name in conditions)]
-        else:
-            selection = self._roots[()]
+        selection = self._selection(executor.variable_values)
         errors = executor.collected_errors
         try:
             execute = selection.execute_serially if serially else selection.execute
             data = execute(executor, executor.root_value, None)
-            if is_awaitable(data):
+            if data.__class__ is not dict:  # a coroutine: something was asynchronous
                 return _finish(executor, data)
         except GraphQLError as error:
             errors.add(error, None)
             return ExecutionResult(None, errors.errors)
         return ExecutionResult(data, errors.errors or None)
+
+
+class _EventScope:
+    """Stands for a per-event executor, building it (`build_per_event_executor`) on first use.
+
+    The variables are read without building it: they are the subscription's own.
+    """
+
+    __slots__ = ("_base", "_event", "built", "hide_suggestions", "variable_values")
+
+    def __init__(self, base: Executor[Any], event: object) -> None:
+        self._base = base
+        self._event = event
+        self.variable_values = base.variable_values
+        self.hide_suggestions = base.hide_suggestions
+        self.built: Executor[Any] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        built = self.built
+        if built is None:
+            built = self.built = self._base.build_per_event_executor(self._event)
+        return getattr(built, name)
 
 
 async def _finish(executor: Executor[Any], pending: Awaitable[Any]) -> ExecutionResult:
@@ -202,7 +258,7 @@ class _Builder:
                 raise Refused("a selection is deferred")  # pragma: no cover - refused earlier
             name = node.name.value
             if name == "__typename":
-                selection.runners.append((key, typename_runner(parent_type.name)))
+                selection.add(key, typename_runner(parent_type.name))
                 continue
             definition = self.schema.get_field(parent_type, name)
             if definition is None:  # graphql-core skips it too
@@ -213,10 +269,14 @@ class _Builder:
                 arguments = Arguments(site, _uses_variables(node))
             except GraphQLError as error:
                 raise Refused(f"an argument literal is refused: {error.message}") from None
-            runner = field_runner(
-                site, complete, needs_path, arguments, exact_type(site.return_type)
-            )
-            selection.runners.append((key, runner))
+            exact = exact_type(site.return_type)
+            runner = field_runner(site, complete, needs_path, arguments, exact)
+            plain_read = definition.resolve is None and not (arguments.dynamic or arguments.static)
+            selection.add(key, runner, name if plain_read else None, exact)
+            if isinstance(definition.resolve, EventResolver) and exact is not None:
+                selection.event_leaf = (key, definition.resolve.read, exact, arguments)
+        if len(selection.steps) != 1:
+            selection.event_leaf = None
         return selection
 
     def complete(

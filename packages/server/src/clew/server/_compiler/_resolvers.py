@@ -7,6 +7,9 @@ from typing import final
 
 __all__ = ["EventResolver"]
 
+#: Event types that are never a mapping: the event is the value.
+_PLAIN = frozenset({int, str, float, bool, list, tuple, type(None)})
+
 
 @final
 class EventResolver:
@@ -28,8 +31,11 @@ class EventResolver:
 
     def read(self, event: object) -> object:
         """The field's value carried by `event`."""
-        if isinstance(event, Mapping) and self.field_name in event:
-            return event[self.field_name]
+        kind = event.__class__
+        if kind in _PLAIN:
+            return event
+        if (kind is dict or isinstance(event, Mapping)) and self.field_name in event:  # type: ignore[operator]
+            return event[self.field_name]  # type: ignore[index]
         return event
 
     def __repr__(self) -> str:
