@@ -26,7 +26,9 @@ from ._documents import (
 from ._errors import INTERNAL_ERROR_MESSAGE, format_error
 from ._execution import Engine
 from ._extensions import Extension, ExtensionFactory
+from ._handler_base import GraphQLHandler, GraphQLHttpHandlerBase, GraphQLResult
 from ._limits import Limits
+from ._rejection import WebSocketConnectionError
 from ._types import (
     ContextValue,
     ErrorFormatter,
@@ -36,7 +38,7 @@ from ._types import (
 )
 from ._upload import Upload
 from .app import GraphQL, WebSocketHandler
-from .explorer import Explorer
+from .explorer import Explorer, ExplorerLike
 from .http_handler import GraphQLHTTPHandler
 from .sse import GraphQLSSEHandler
 
@@ -49,10 +51,14 @@ __all__ = [
     "ErrorFormatter",
     "EventResolver",
     "Explorer",
+    "ExplorerLike",
     "Extension",
     "ExtensionFactory",
     "GraphQL",
     "GraphQLHTTPHandler",
+    "GraphQLHandler",
+    "GraphQLHttpHandlerBase",
+    "GraphQLResult",
     "GraphQLSSEHandler",
     "InMemoryDocumentStore",
     "Limits",
@@ -63,6 +69,7 @@ __all__ = [
     "StatusRules",
     "TrustedDocuments",
     "Upload",
+    "WebSocketConnectionError",
     "WebSocketHandler",
     "format_error",
 ]

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterable, Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from inspect import isawaitable
 from typing import TYPE_CHECKING, cast, final
@@ -45,7 +44,6 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     NoSchemaIntrospectionCustomRule,
-    OperationDefinitionNode,
     OperationType,
     parse,
     specified_rules,
@@ -60,8 +58,17 @@ from clew.protocol.http import FailureKind
 from ._compiler import compiler_off
 from ._documents import DocumentRefusal, InMemoryDocumentStore, PersistedDocuments
 from ._errors import INTERNAL_ERROR_MESSAGE, UnexpectedError, format_error, is_unexpected
-from ._extensions import Extension, ExtensionList
+from ._extensions import Extension, ExtensionFactory, ExtensionList
 from ._limits import Limits, alias_limit_rule, depth_limit_rule
+from ._options import (
+    ValidationRulesOption,
+    check_extensions,
+    check_manager_class,
+    check_validation_rules,
+    parser_kind,
+    wraps_fields,
+)
+from ._preparation import Compiled
 from ._prepared import PreparationFailure, PreparedOperation
 from ._subscription import EXECUTOR_KEYWORD, SubscriptionStream, open_source_stream
 from ._types import ContextValue, ErrorFormatter, QueryParser, RequestData, RootValue
@@ -103,12 +110,14 @@ class InternalServerError(Exception):
 
 
 def _extensions_finished(
-    extensions: list[Extension], context_value: object, errors: Sequence[GraphQLError] | None
+    extensions: Sequence[Extension], context_value: object, errors: Sequence[GraphQLError] | None
 ) -> None:
-    # Errors first: a tracer records them on the operation's span before it ends.
-    for extension in extensions:
-        if errors:
+    # Errors first, so a tracer records them on the operation's span before it ends; then
+    # `request_finished` in reverse order, as Ariadne unwinds its extensions.
+    if errors:
+        for extension in extensions:
             extension.has_errors(errors, context_value)
+    for extension in reversed(extensions):
         extension.request_finished(context_value)
 
 
@@ -130,15 +139,6 @@ class _StreamHooks:
         _extensions_finished(self._extensions, self._context, None)
 
 
-@final
-@dataclass(frozen=True, slots=True, eq=False)
-class _Compiled:
-    # One cache entry: either a failure, or the document's operations by name (None too, when
-    # the document holds exactly one operation).
-    failure: PreparationFailure | None
-    operations: Mapping[str | None, PreparedOperation]
-
-
 class Engine:
     """Prepares, executes and encodes operations for one schema, with its options and cache."""
 
@@ -148,8 +148,8 @@ class Engine:
         *,
         context_value: ContextValue = None,
         root_value: RootValue = None,
-        query_parser: QueryParser | None = None,
-        validation_rules: Collection[type[ASTValidationRule]] = (),
+        query_parser: QueryParser | Callable[[object, RequestData], DocumentNode] | None = None,
+        validation_rules: ValidationRulesOption | None = (),
         debug: bool = False,
         introspection: bool = True,
         logger: str | logging.Logger | None = None,
@@ -157,11 +157,18 @@ class Engine:
         execution_context_class: type | None = None,
         extensions: ExtensionList = (),
         middleware: Collection[object] | MiddlewareManager | None = None,
+        middleware_manager_class: type[MiddlewareManager] | None = None,
         limits: Limits | None = None,
         document_cache_size: int = 1024,
         documents: PersistedDocuments | None = None,
         pubsub: PubSub | None = None,
     ) -> None:
+        checked_extensions = check_extensions(extensions)
+        if checked_extensions is not None and not isinstance(checked_extensions, tuple):
+            raise TypeError(
+                "GraphQL(extensions=...) takes a list; per-request extensions are an option of "
+                "GraphQLHTTPHandler(extensions=...)"
+            )
         self.schema = schema
         #: The app's pub/sub, added to every dict context under ``"pubsub"``.
         self.pubsub = pubsub
@@ -180,7 +187,28 @@ class Engine:
         self._context_value = context_value
         self._root_value = root_value
         self._root_is_callable = callable(root_value)
-        self._parse: QueryParser = query_parser or self._default_parse
+        kind = parser_kind(query_parser)
+        #: Ariadne's `query_parser(context, data)`: called per request, never cached.
+        self._request_parser = (
+            cast(Callable[[object, RequestData], DocumentNode], query_parser)
+            if kind is not None and kind.per_request
+            else None
+        )
+        self._parse: QueryParser = (
+            cast(QueryParser, query_parser)
+            if kind is not None and not kind.per_request
+            else self._default_parse
+        )
+        checked_rules = check_validation_rules(validation_rules)
+        #: Ariadne's `validation_rules(context, document, data)`: asked per request.
+        self._request_rules = (
+            None
+            if isinstance(checked_rules, tuple)
+            else cast(
+                Callable[[object, DocumentNode, object], Collection[type[ASTValidationRule]]],
+                checked_rules,
+            )
+        )
         rules: list[type[ASTValidationRule]] = [
             *specified_rules,
             depth_limit_rule(self.limits.max_query_depth),
@@ -188,22 +216,41 @@ class Engine:
         ]
         if not introspection:
             rules.append(NoSchemaIntrospectionCustomRule)
-        rules.extend(validation_rules)
+        if isinstance(checked_rules, tuple):
+            rules.extend(checked_rules)
         self._rules = tuple(rules)
         self._error_formatter: ErrorFormatter = error_formatter or format_error
-        self._extensions = tuple(extensions)
+        self._extensions: tuple[ExtensionFactory, ...] = tuple(checked_extensions or ())
+        self._manager_class = check_manager_class(middleware_manager_class)
+        #: Whether an app-wide extension wraps field resolution: execution must then go through
+        #: graphql-core's middleware (a factory that is not a class may, so it counts).
+        self.wraps_fields = any(
+            not isinstance(factory, type) or wraps_fields(factory) for factory in self._extensions
+        )
+        self._middleware: MiddlewareManager | None
         if middleware is None or isinstance(middleware, MiddlewareManager):
             self._middleware = middleware
-        else:
+            self._middleware_items: tuple[object, ...] = (
+                tuple(middleware.middlewares or ()) if middleware is not None else ()
+            )
+        elif isinstance(middleware, Collection) and not isinstance(middleware, str | bytes):
             # Built once: the manager caches the wrapped resolvers across requests.
-            self._middleware = MiddlewareManager(*middleware) if middleware else None
+            self._middleware_items = tuple(middleware)
+            self._middleware = self._manager_class(*middleware) if middleware else None
+        else:
+            raise TypeError(
+                "GraphQL(middleware=...) takes a list of middleware or a MiddlewareManager; "
+                "per-request middleware is an option of GraphQLHTTPHandler(middleware=...), "
+                f"got {type(middleware).__name__}"
+            )
         self._executor_options: dict[str, object] = (
             {EXECUTOR_KEYWORD: execution_context_class} if execution_context_class else {}
         )
         self._cached_compile = lru_cache(maxsize=document_cache_size)(self._compile)
         # Why every operation is left to graphql-core's executor (None: compile each one).
         self._compiler_off = compiler_off(
-            middleware=self._middleware is not None, executor_class=execution_context_class
+            middleware=self._middleware is not None or self.wraps_fields,
+            executor_class=execution_context_class,
         )
         #: Operations compiled, and operations left to graphql-core's executor (each logged at
         #: debug level with the reason), since the engine was made.
@@ -212,40 +259,68 @@ class Engine:
 
     # -- preparing -------------------------------------------------------------------------
 
+    @property
+    def prepares_per_request(self) -> bool:
+        """Whether preparing needs the request's context (Ariadne's parser or rules callables).
+
+        Then the transports build the context first and pass it, with the request data, to
+        `prepare`, and nothing is cached.
+        """
+        return self._request_parser is not None or self._request_rules is not None
+
     def prepare(
-        self, query: str, operation_name: str | None
+        self,
+        query: str,
+        operation_name: str | None,
+        *,
+        context: object = None,
+        data: RequestData | None = None,
     ) -> PreparedOperation | PreparationFailure:
-        """The operation to run for `query`, parsed and validated at most once per query text."""
-        compiled = (
-            self._cached_compile(query)
-            if len(query) <= _MAX_CACHED_QUERY_CHARS
-            else self._compile(query)
-        )
-        if compiled.failure is not None:
-            return compiled.failure
-        prepared = compiled.operations.get(operation_name)
-        if prepared is not None:
-            return prepared
-        if operation_name is None:
-            message = "Must provide operation name if query contains multiple operations."
+        """The operation to run for `query`, parsed and validated at most once per query text.
+
+        With `prepares_per_request`, `context` and `data` go to the per-request parser and
+        rules, and the query is parsed and validated every time.
+        """
+        if self.prepares_per_request:
+            compiled = self._compile(query, context, data, operation_name)
+        elif len(query) <= _MAX_CACHED_QUERY_CHARS:
+            compiled = self._cached_compile(query)
         else:
-            message = f"Unknown operation named '{operation_name}'."
-        return PreparationFailure(kind=FailureKind.VALIDATION, errors=[{"message": message}])
+            compiled = self._compile(query)
+        return compiled.select(operation_name)
+
+    def prepare_document(
+        self,
+        document: DocumentNode,
+        operation_name: str | None,
+        *,
+        context: object = None,
+        data: RequestData | None = None,
+    ) -> PreparedOperation | PreparationFailure:
+        """Validate an already parsed `document` (Ariadne's `query_document`); never cached."""
+        return self._validated(document, context, data, plans=False).select(operation_name)
 
     async def prepare_request(
-        self, query: str | None, operation_name: str | None, extensions: JSONObject | None
+        self,
+        query: str | None,
+        operation_name: str | None,
+        extensions: JSONObject | None,
+        *,
+        context: object = None,
+        data: RequestData | None = None,
     ) -> PreparedOperation | PreparationFailure | DocumentRefusal:
         """`prepare`, for a request that may name its document by hash (`_documents.py`).
 
         Every transport calls this, so APQ and trusted documents apply to all of them alike.
+        `context` and `data` are for a per-request parser or rules (see `prepare`).
         """
         documents = self.documents
         if extensions is None and documents.trusted is None and query is not None:
-            return self.prepare(query, operation_name)
+            return self.prepare(query, operation_name, context=context, data=data)
         resolved = await documents.resolve(query, extensions)
         if isinstance(resolved, DocumentRefusal):
             return resolved
-        prepared = self.prepare(resolved.text, operation_name)
+        prepared = self.prepare(resolved.text, operation_name, context=context, data=data)
         if resolved.register_as is not None and isinstance(prepared, PreparedOperation):
             await documents.register(resolved)
         return prepared
@@ -257,34 +332,42 @@ class Engine:
     def _default_parse(self, query: str) -> DocumentNode:
         return parse(query, max_tokens=self.limits.max_tokens)
 
-    def _compile(self, query: str) -> _Compiled:
+    def _compile(
+        self,
+        query: str,
+        context: object = None,
+        data: RequestData | None = None,
+        operation_name: str | None = None,
+    ) -> Compiled:
+        if data is None and self.prepares_per_request:
+            data = {"query": query, "operationName": operation_name}
         try:
-            document = self._parse(query)
+            if self._request_parser is not None:
+                document = self._request_parser(context, cast(RequestData, data))
+            else:
+                document = self._parse(query)
         except GraphQLError as error:
-            return _Compiled(
+            return Compiled(
                 PreparationFailure(kind=FailureKind.DOCUMENT_PARSE, errors=self._format([error])),
                 {},
             )
-        errors = validate(self.schema, document, self._rules)
+        # Only a cached document is worth compiling: a per-request one is prepared every time.
+        return self._validated(document, context, data, plans=not self.prepares_per_request)
+
+    def _validated(
+        self, document: DocumentNode, context: object, data: RequestData | None, *, plans: bool
+    ) -> Compiled:
+        rules = self._rules
+        if self._request_rules is not None:
+            extra = self._request_rules(context, document, data)
+            if extra:
+                rules = (*rules, *extra)
+        errors = validate(self.schema, document, rules)
         if errors:
-            return _Compiled(
+            return Compiled(
                 PreparationFailure(kind=FailureKind.VALIDATION, errors=self._format(errors)), {}
             )
-        definitions = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-        operations: dict[str | None, PreparedOperation] = {}
-        for definition in definitions:
-            name = definition.name.value if definition.name else None
-            prepared = PreparedOperation(
-                document=document,
-                operation_name=name,
-                operation_type=definition.operation,
-                plan=self._plan(document, name),
-            )
-            if name is not None:
-                operations[name] = prepared
-            if len(definitions) == 1:
-                operations[None] = prepared
-        return _Compiled(None, operations)
+        return Compiled.of(document, self._plan if plans else None)
 
     def _plan(self, document: DocumentNode, operation_name: str | None) -> Plan | None:
         # Refusing is explicit, logged and counted; anything else a compilation raises is a bug.
@@ -335,19 +418,32 @@ class Engine:
         return value
 
     async def execute(
-        self, prepared: PreparedOperation, variables: JSONObject | None, context_value: object
+        self,
+        prepared: PreparedOperation,
+        variables: JSONObject | None,
+        context_value: object,
+        *,
+        extensions: Sequence[ExtensionFactory] = (),
+        middleware: Sequence[object] = (),
+        manager_class: type[MiddlewareManager] | None = None,
     ) -> FormattedExecutionResult:
         """Run a query or mutation (a subscription runs once, with the root value as its event).
 
+        `extensions` and `middleware` are added, for this operation only, after the app's own,
+        combined by `manager_class` (default: the app's `middleware_manager_class`).
         Resolver errors are in the result; an exception outside the resolvers (a failing root
-        value callable, a broken schema) raises `InternalServerError`.
+        value callable, a broken schema, an extension's hook) raises `InternalServerError`.
         """
-        extensions = self._extensions_started(prepared, context_value)
+        factories = (*self._extensions, *extensions) if extensions else self._extensions
+        instances = self._extensions_started(prepared, context_value, factories)
+        # Field-wrapping extensions and middleware run inside graphql-core's execution, which
+        # calls them for every field: any other executor must step aside when this is not None.
+        wrapping = self._middleware_for(instances, middleware, manager_class)
         result: ExecutionResult | None = None
         failure: Exception | None = None
         try:
             root = await self._root_for(prepared, variables, context_value)
-            plan = prepared.plan
+            plan = prepared.plan if wrapping is None else None
             if plan is not None:
                 outcome = plan.execute(root, context_value, variables)
             else:
@@ -358,7 +454,7 @@ class Engine:
                     context_value,
                     variables,
                     prepared.operation_name,
-                    middleware=self._middleware,
+                    middleware=wrapping,
                     **self._executor_options,  # type: ignore[arg-type]
                 )
             result = outcome if isinstance(outcome, ExecutionResult) else await outcome
@@ -368,12 +464,44 @@ class Engine:
             failure = error
             raise InternalServerError(self._internal_error(error)) from error
         finally:
-            if extensions:
+            if instances:
                 errors = result.errors if result is not None else None
                 if failure is not None:
                     errors = [UnexpectedError(failure)]
-                _extensions_finished(extensions, context_value, errors)
-        return self.format_result(result, context_value, extensions)
+                self._finish_extensions(instances, context_value, errors)
+        return self.format_result(result, context_value, instances)
+
+    def _finish_extensions(
+        self,
+        instances: Sequence[Extension],
+        context_value: object,
+        errors: Sequence[GraphQLError] | None,
+    ) -> None:
+        """`has_errors`, then `request_finished`; a failing hook masks the whole result."""
+        try:
+            _extensions_finished(instances, context_value, errors)
+        except Exception as error:
+            raise InternalServerError(self._internal_error(error)) from error
+
+    def _middleware_for(
+        self,
+        instances: Sequence[Extension] | None,
+        extra: Sequence[object],
+        manager_class: type[MiddlewareManager] | None = None,
+    ) -> MiddlewareManager | None:
+        """The app's manager, unless this operation adds middleware or field-wrapping extensions.
+
+        Extensions whose `resolve` does something run innermost, after every middleware, as
+        in Ariadne; graphql-core's execution calls them for each field.
+        """
+        wrapping = [e for e in instances if wraps_fields(e)] if instances else []
+        if not wrapping and not extra:
+            return self._middleware
+        return (manager_class or self._manager_class)(*self._middleware_items, *extra, *wrapping)
+
+    def internal_error(self, error: Exception) -> FormattedExecutionResult:
+        """Log a failure outside the resolvers; the masked result to send for it."""
+        return self._internal_error(error)
 
     async def subscribe(
         self, prepared: PreparedOperation, variables: JSONObject | None, context_value: object
@@ -384,7 +512,8 @@ class Engine:
         """
         if prepared.operation_type is not OperationType.SUBSCRIPTION:
             raise ValueError("Engine.subscribe() runs subscriptions; use execute() for the others")
-        extensions = self._extensions_started(prepared, context_value)
+        extensions = self._extensions_started(prepared, context_value, self._extensions)
+        middleware = self._middleware_for(extensions, ())
         try:
             root = await self._root_for(prepared, variables, context_value)
             source, execute_event = open_source_stream(
@@ -393,9 +522,9 @@ class Engine:
                 root,
                 variables,
                 context_value,
-                middleware=self._middleware,
+                middleware=middleware,
                 executor_options=self._executor_options,
-                plan=prepared.plan,
+                plan=prepared.plan if middleware is None else None,
             )
             if isawaitable(source):
                 source = await source
@@ -437,15 +566,25 @@ class Engine:
         return await root if isawaitable(root) else root
 
     def _extensions_started(
-        self, prepared: PreparedOperation, context_value: object
+        self,
+        prepared: PreparedOperation,
+        context_value: object,
+        factories: Sequence[ExtensionFactory],
     ) -> list[Extension] | None:
-        if not self._extensions:
+        """One instance of each extension, started in order; a failing hook is a masked 500."""
+        if not factories:
             return None
-        extensions = [factory() for factory in self._extensions]
-        kind, name = prepared.operation_type, prepared.operation_name
-        for extension in extensions:
-            extension.request_started(context_value)
-            extension.operation_started(kind, name, context_value)
+        try:
+            extensions = [factory() for factory in factories]
+            kind, name = prepared.operation_type, prepared.operation_name
+            for extension in extensions:
+                extension.request_started(context_value)
+                # Ariadne's extensions have no `operation_started`.
+                operation_started = getattr(extension, "operation_started", None)
+                if operation_started is not None:
+                    operation_started(kind, name, context_value)
+        except Exception as error:
+            raise InternalServerError(self._internal_error(error)) from error
         return extensions
 
     # -- formatting ------------------------------------------------------------------------
@@ -472,8 +611,11 @@ class Engine:
             formatted = {"data": result.data, "errors": self._format(errors)}
         entries: JSONObject = dict(result.extensions or {})
         if extensions:
-            for extension in extensions:
-                entries.update(extension.format(context_value) or {})
+            try:
+                for extension in extensions:
+                    entries.update(extension.format(context_value) or {})
+            except Exception as error:
+                raise InternalServerError(self._internal_error(error)) from error
         if entries:
             formatted["extensions"] = entries
         return formatted

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Final, Protocol
 
-from graphql import ASTValidationRule, GraphQLSchema, build_schema
+from graphql import DocumentNode, GraphQLSchema, build_schema
 from graphql.execution import MiddlewareManager
 from starlette.datastructures import State
 from starlette.middleware.cors import CORSMiddleware
@@ -26,17 +26,19 @@ from ._extensions import ExtensionList
 from ._incremental import with_incremental_directives
 from ._incremental_http import IncrementalHTTPHandler
 from ._limits import Limits
+from ._options import ValidationRulesOption
 from ._types import (
     ContextValue,
     ErrorFormatter,
     QueryParser,
     Receive,
+    RequestData,
     RootValue,
     Scope,
     Send,
 )
 from ._upload import bind_upload_scalar
-from .explorer import Explorer
+from .explorer import Explorer, ExplorerLike
 from .http_handler import GraphQLHTTPHandler
 from .pubsub import InMemoryPubSub, PubSub
 from .sse import GraphQLSSEHandler
@@ -89,18 +91,20 @@ class GraphQL:
         websocket_handlers: Sequence[WebSocketHandler] | None = None,
         sse_handler: GraphQLSSEHandler | _Default | None = _DEFAULT,
         incremental_delivery: bool = False,
+        websocket_handler: WebSocketHandler | None = None,
         context_value: ContextValue = None,
         root_value: RootValue = None,
-        query_parser: QueryParser | None = None,
-        validation_rules: Collection[type[ASTValidationRule]] = (),
+        query_parser: QueryParser | Callable[[object, RequestData], DocumentNode] | None = None,
+        validation_rules: ValidationRulesOption | None = (),
         debug: bool = False,
         introspection: bool = True,
-        explorer: bool | Explorer = True,
+        explorer: bool | ExplorerLike = True,
         logger: str | logging.Logger | None = None,
         error_formatter: ErrorFormatter | None = None,
         execution_context_class: type | None = None,
         extensions: ExtensionList = (),
         middleware: Collection[object] | MiddlewareManager | None = None,
+        middleware_manager_class: type[MiddlewareManager] | None = None,
         limits: Limits | None = None,
         document_cache_size: int = 1024,
         documents: TrustedDocuments | None = None,
@@ -111,6 +115,20 @@ class GraphQL:
         """`documents` restricts (or extends) what runs to a trusted manifest; APQ is on by
         default with an in-memory store, `persisted_queries` names another store or turns it off.
         """
+        if websocket_handler is not None:
+            # Ariadne's singular option: that handler alone serves WebSockets.
+            if websocket_handlers is not None:
+                raise TypeError("Pass websocket_handler or websocket_handlers, not both")
+            websocket_handlers = [websocket_handler]
+        if http_handler is not None and not isinstance(http_handler, GraphQLHTTPHandler):
+            raise TypeError(
+                f"http_handler must be a GraphQLHTTPHandler, got {type(http_handler).__name__}"
+            )
+        if not (isinstance(explorer, (bool, ExplorerLike))):
+            raise TypeError(
+                "explorer must be True, False or an object with html(request), got "
+                f"{type(explorer).__name__}"
+            )
         if isinstance(schema, str):
             schema = build_schema(schema)
         bind_upload_scalar(schema)
@@ -132,6 +150,7 @@ class GraphQL:
             execution_context_class=execution_context_class,
             extensions=extensions,
             middleware=middleware,
+            middleware_manager_class=middleware_manager_class,
             limits=limits,
             document_cache_size=document_cache_size,
             documents=PersistedDocuments(_apq_store(persisted_queries), documents),
@@ -150,7 +169,9 @@ class GraphQL:
         # The explorer needs introspection to show anything, so it follows it.
         if explorer is True:
             explorer = Explorer()
-        self.explorer: Explorer | None = explorer if explorer and introspection else None
+        self.explorer: ExplorerLike | None = (
+            explorer if not isinstance(explorer, bool) and introspection else None
+        )
         self.http_handler = http_handler if http_handler is not None else GraphQLHTTPHandler()
         self.http_handler.configure(self.engine, self.explorer)
         #: Which other origins may call the endpoint from a browser (None: only its own).

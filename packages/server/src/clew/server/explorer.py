@@ -12,17 +12,29 @@ from __future__ import annotations
 
 import html
 import os
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Final, final
+from typing import TYPE_CHECKING, Final, Protocol, final, runtime_checkable
 from urllib.parse import urlsplit
 
 from clew.protocol import __version__
 
 from ._bundles import PINNED_BUNDLES, Bundle
 
-__all__ = ["ASSET_PARAMETER", "BUNDLES", "DEFAULT_ASSET_BASE_URL", "Explorer", "ExplorerFile"]
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+__all__ = [
+    "ASSET_PARAMETER",
+    "BUNDLES",
+    "DEFAULT_ASSET_BASE_URL",
+    "Explorer",
+    "ExplorerFile",
+    "ExplorerHttp405",
+    "ExplorerLike",
+]
 
 #: A public CDN that serves npm packages under ``/<name>@<version>/<path>``.
 DEFAULT_ASSET_BASE_URL: Final = "https://unpkg.com"
@@ -67,6 +79,24 @@ _PAGE = """<!doctype html>
 """
 
 
+@runtime_checkable
+class ExplorerLike(Protocol):
+    """Ariadne's explorer protocol: the page for a GET from a browser, or None for 405."""
+
+    def html(self, request: Request) -> str | Awaitable[str | None] | None:
+        """The HTML page to answer `request` with; None answers 405 Method Not Allowed."""
+        ...
+
+
+@final
+class ExplorerHttp405:
+    """An explorer that never shows a page: a browser's GET gets 405 (Ariadne's)."""
+
+    def html(self, request: Request | None = None) -> None:
+        """No page."""
+        return
+
+
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ExplorerFile:
@@ -103,6 +133,10 @@ class Explorer:
     asset_dir: str | os.PathLike[str] | None = None
     #: The query shown when the page first opens (None: GraphiQL's own welcome text).
     default_query: str | None = None
+
+    def html(self, request: Request | None = None) -> str:
+        """The page, the same for every request (Ariadne's explorer protocol)."""
+        return self.render()
 
     def render(self) -> str:
         """The complete HTML page."""

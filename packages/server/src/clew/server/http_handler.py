@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
+from inspect import isawaitable
 from typing import Final
 from urllib.parse import parse_qsl
 
@@ -21,7 +22,7 @@ from starlette.datastructures import FormData, Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import ClientDisconnect, Request
 
-from clew.protocol import FormattedExecutionResult, JSONObject
+from clew.protocol import FormattedExecutionResult
 from clew.protocol.http import (
     FailureKind,
     GraphQLRequest,
@@ -41,34 +42,58 @@ from clew.protocol.http import (
 from ._documents import DocumentRefusal
 from ._errors import INTERNAL_ERROR_MESSAGE, request_error
 from ._execution import Engine, InternalServerError, PreparationFailure, PreparedOperation
+from ._handler_base import GraphQLResult
+from ._http_io import (
+    CONTENT_TYPES,
+    PREFLIGHT_HEADERS,
+    read_body,
+    request_data,
+    stream_body,
+    too_large,
+)
+from ._http_seams import HTTPSeams
+from ._options import check_extensions, check_manager_class, check_middleware
 from ._types import Receive, Scope, Send
-from .explorer import ASSET_PARAMETER, Explorer, ExplorerFile
+from .explorer import ASSET_PARAMETER, Explorer, ExplorerFile, ExplorerLike
 
 __all__ = ["PREFLIGHT_HEADERS", "GraphQLHTTPHandler"]
 
-#: Headers a browser cannot send cross-origin without a CORS preflight; one of them (non-empty)
-#: proves a multipart request is not a forged "simple" request.
-PREFLIGHT_HEADERS: Final = (
-    b"graphql-require-preflight",
-    b"apollo-require-preflight",
-    b"x-apollo-operation-name",
-)
-
-_CONTENT_TYPES: Final = {
-    MediaType.GRAPHQL_RESPONSE_JSON: b"application/graphql-response+json; charset=utf-8",
-    MediaType.JSON: b"application/json; charset=utf-8",
-}
+_CONTENT_TYPES: Final = CONTENT_TYPES
 _JSON_CONTENT_TYPE: Final = _CONTENT_TYPES[MediaType.JSON]
 _POST_TYPES: Final = (MediaType.JSON, MediaType.MULTIPART_FORM_DATA)
 #: Distinct Accept / Content-Type values remembered per handler; clients send few of them.
 _NEGOTIATION_CACHE_SIZE: Final = 64
 
 
-class GraphQLHTTPHandler:
-    """Serves GraphQL over HTTP for one `GraphQL` app (which calls `configure` with its engine)."""
+#: The methods whose override sends every request through the Starlette-shaped seams.
+_REQUEST_SEAMS: Final = (
+    "handle_request",
+    "render_explorer",
+    "graphql_http_server",
+    "extract_data_from_request",
+    "extract_data_from_json_request",
+    "extract_data_from_multipart_request",
+    "extract_data_from_get_request",
+    "create_json_response",
+    "handle_not_allowed_method",
+)
+
+
+class GraphQLHTTPHandler(HTTPSeams):
+    """Serves GraphQL over HTTP for one `GraphQL` app (which calls `configure` with its engine).
+
+    Ariadne's options and methods: `extensions` and `middleware` (lists, or callables
+    `(request, context)` returning one per request) and `middleware_manager_class` apply to
+    this handler's operations, after the app's own. Every method Ariadne documents is an
+    override seam; while a subclass overrides none of them, requests take a raw ASGI path that
+    builds no response objects.
+    """
 
     def __init__(
         self,
+        extensions: object = None,
+        middleware: object = None,
+        middleware_manager_class: object = None,
         *,
         allow_get: bool = True,
         multipart_uploads: bool = True,
@@ -79,6 +104,24 @@ class GraphQLHTTPHandler:
     ) -> None:
         if max_batch_size < 1:
             raise ValueError("max_batch_size must be at least 1")
+        self.extensions = check_extensions(extensions)
+        self.middleware = check_middleware(middleware)
+        self.middleware_manager_class = check_manager_class(middleware_manager_class)
+        cls = type(self)
+        #: A subclass overrides a request/response seam: every request goes through them.
+        self._through_seams = any(
+            getattr(cls, name) is not getattr(GraphQLHTTPHandler, name) for name in _REQUEST_SEAMS
+        )
+        #: Whether operations ask `get_extensions_for_request`/`get_middleware_for_request`.
+        self._per_request_options = (
+            self.extensions is not None
+            or self.middleware is not None
+            or cls.get_extensions_for_request is not HTTPSeams.get_extensions_for_request
+            or cls.get_middleware_for_request is not HTTPSeams.get_middleware_for_request
+        )
+        #: `execute_graphql_query` is overridden: the fast path calls it instead of its own.
+        self._custom_execute = cls.execute_graphql_query is not HTTPSeams.execute_graphql_query
+        self._custom_context = cls.get_context_for_request is not HTTPSeams.get_context_for_request
         self.allow_get = allow_get
         #: Whether a POST body may be a JSON array of operations (Apollo's batching).
         self.batching = batching
@@ -87,6 +130,7 @@ class GraphQLHTTPHandler:
         self.csrf_protection = csrf_protection
         self.status_rules = status_rules if status_rules is not None else StatusRules()
         self._engine: Engine | None = None
+        self._explorer: ExplorerLike | None = None
         self._explorer_page: bytes | None = None
         self._explorer_headers: list[tuple[bytes, bytes]] = []
         self._explorer_files: dict[str, ExplorerFile] = {}
@@ -95,10 +139,15 @@ class GraphQLHTTPHandler:
         self._accept_cache: dict[str | None, MediaType | None] = {}
         self._content_type_cache: dict[str, MediaType] = {}
 
-    def configure(self, engine: Engine, explorer: Explorer | None) -> None:
-        """Attach the app's engine, and its explorer (None when off or introspection is off)."""
+    def configure(self, engine: Engine, explorer: ExplorerLike | None = None) -> None:  # type: ignore[override]
+        """Attach the app's engine, and its explorer (None when off or introspection is off).
+
+        clew's `Explorer` gives the same page to every request: it is rendered once. Any other
+        object with Ariadne's `html(request)` is asked on every browser GET.
+        """
         self._engine = engine
-        if explorer is None:
+        self._explorer = explorer
+        if not isinstance(explorer, Explorer):
             self._explorer_page, self._explorer_headers, self._explorer_files = None, [], {}
             return
         self._explorer_files = explorer.files()
@@ -108,15 +157,11 @@ class GraphQLHTTPHandler:
             (b"x-content-type-options", b"nosniff"),
         ]
 
-    @property
-    def engine(self) -> Engine:
-        """The engine `configure` attached."""
-        if self._engine is None:
-            raise RuntimeError("GraphQLHTTPHandler.configure() has not been called by an app")
-        return self._engine
-
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer one HTTP request (ASGI `http` scope)."""
+        if self._through_seams:
+            await self._handle_through_seams(scope, receive, send)
+            return
         try:
             method = scope["method"]
             if method == "POST":
@@ -140,6 +185,19 @@ class GraphQLHTTPHandler:
             self.engine.logger.exception("The GraphQL HTTP request failed")
             await _respond(send, 500, _INTERNAL_ERROR_BODY, _JSON_CONTENT_TYPE)
 
+    async def _handle_through_seams(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        try:
+            response = await self.handle_request(request)
+        except ClientDisconnect:
+            return
+        except Exception:
+            # As on the fast path: logged with its traceback, answered with a masked JSON 500.
+            self.engine.logger.exception("The GraphQL HTTP request failed")
+            await _respond(send, 500, _INTERNAL_ERROR_BODY, _JSON_CONTENT_TYPE)
+            return
+        await response(scope, receive, send)
+
     # -- methods ---------------------------------------------------------------------------
 
     async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -160,8 +218,8 @@ class GraphQLHTTPHandler:
         limits = self.engine.limits
         if kind is MediaType.JSON:
             if content_length > limits.max_body_bytes:
-                raise _too_large(limits.max_body_bytes)
-            body = await _read_body(receive, limits.max_body_bytes)
+                raise too_large(limits.max_body_bytes)
+            body = await read_body(receive, limits.max_body_bytes)
             try:
                 data = orjson.loads(body)
             except orjson.JSONDecodeError as error:
@@ -225,6 +283,16 @@ class GraphQLHTTPHandler:
                     self._explorer_headers,
                 )
                 return
+            if self._explorer is not None:  # another explorer: its page may depend on the request
+                page = self._explorer.html(Request(scope, receive))
+                if isawaitable(page):
+                    page = await page
+                if page:
+                    await _respond(send, 200, str(page).encode(), b"text/html; charset=utf-8")
+                    return
+                raise RequestError(
+                    405, "The explorer is not available", headers={"Allow": self._methods}
+                )
             if "query" not in params:
                 raise RequestError(
                     405,
@@ -252,6 +320,13 @@ class GraphQLHTTPHandler:
         media_type: MediaType,
         method: str,
     ) -> None:
+        if self._custom_execute or self.engine.prepares_per_request:
+            # An overridden execute_graphql_query, or preparation that needs the context.
+            outcome = await self._run_through_execute(
+                scope, receive, data if method == "POST" else request_data(request), media_type
+            )
+            await _respond(send, outcome.status, self.engine.encode(outcome.result), *outcome.head)
+            return
         prepared = await self._prepare(request, media_type, method)
         if not isinstance(prepared, _Reply):
             prepared = await self._execute(
@@ -353,12 +428,36 @@ class GraphQLHTTPHandler:
         media_type: MediaType,
     ) -> _Reply:
         engine = self.engine
-        context = await engine.context_for(Request(scope, receive), data)
+        connection = Request(scope, receive)
+        if self._per_request_options or self._custom_context:
+            try:
+                result = await self.execute_prepared(connection, request, prepared, data, None)
+            except InternalServerError as error:
+                return _Reply(500, error.result, (_JSON_CONTENT_TYPE, None))
+            return self._result_reply(result, media_type, FailureKind.VARIABLE_COERCION)
+        context = await engine.context_for(connection, data)
         try:
             result = await engine.execute(prepared, request.variables, context)
         except InternalServerError as error:
             return _Reply(500, error.result, (_JSON_CONTENT_TYPE, None))
         return self._result_reply(result, media_type, FailureKind.VARIABLE_COERCION)
+
+    async def _run_through_execute(
+        self, scope: Scope, receive: Receive, data: Mapping[str, object], media_type: MediaType
+    ) -> _Reply:
+        try:
+            outcome = await self.execute_graphql_query(Request(scope, receive), data)
+        except InternalServerError as error:
+            return _Reply(500, error.result, (_JSON_CONTENT_TYPE, None))
+        _, result = outcome
+        if isinstance(outcome, GraphQLResult) and outcome.status_code is not None:
+            headers = [
+                (k.lower().encode("latin-1"), v.encode("latin-1"))
+                for k, v in outcome.headers.items()
+            ]
+            return _Reply(outcome.status_code, result, (_CONTENT_TYPES[media_type], headers))
+        failure = getattr(outcome, "failure", None) or FailureKind.VALIDATION
+        return self._result_reply(result, media_type, failure)
 
     def _result_reply(
         self, result: FormattedExecutionResult, media_type: MediaType, failure: FailureKind
@@ -420,7 +519,7 @@ class GraphQLHTTPHandler:
         budget = limits.max_body_bytes + limits.max_files * limits.max_upload_bytes
         parser = MultiPartParser(
             Headers(scope=scope),
-            _stream_body(receive, budget),
+            stream_body(receive, budget),
             max_files=limits.max_files,
             max_fields=limits.max_files + 2,
             max_part_size=limits.max_body_bytes,
@@ -475,62 +574,6 @@ class _Reply:
     status: int
     result: FormattedExecutionResult
     head: tuple[bytes | None, list[tuple[bytes, bytes]] | None]
-
-
-def request_data(request: GraphQLRequest) -> dict[str, object]:
-    """The request's parameters as a `context_value` callable receives them."""
-    data: JSONObject = {} if request.query is None else {"query": request.query}
-    if request.operation_name is not None:
-        data["operationName"] = request.operation_name
-    if request.variables is not None:
-        data["variables"] = request.variables
-    if request.extensions is not None:
-        data["extensions"] = request.extensions
-    return dict(data)
-
-
-def _too_large(limit: int) -> RequestError:
-    return RequestError(413, f"The request body exceeds the limit of {limit} bytes")
-
-
-async def _read_body(receive: Receive, limit: int) -> bytes:
-    message = await receive()
-    if message["type"] == "http.disconnect":
-        raise ClientDisconnect
-    body: bytes = message.get("body", b"")
-    if not message.get("more_body", False):
-        if len(body) > limit:
-            raise _too_large(limit)
-        return body
-    chunks = [body]
-    size = len(body)
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-async def _stream_body(receive: Receive, limit: int):  # type: ignore[no-untyped-def]
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect
-        chunk: bytes = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        if chunk:
-            yield chunk
-        if not message.get("more_body", False):
-            return
 
 
 async def _respond(

@@ -11,8 +11,8 @@ import orjson
 
 from clew.protocol.http import GraphQLRequest, RequestError, check_post_content_type
 from clew.protocol.sse import TOKEN_HEADER, TOKEN_QUERY_PARAMETER
+from clew.server._http_io import read_body
 from clew.server._types import Receive, Scope
-from clew.server.http_handler import _read_body
 
 __all__ = ["RequestHead", "read_graphql_request"]
 
@@ -65,7 +65,7 @@ async def read_graphql_request(
         params = {k: v for k, v in head.params.items() if k != TOKEN_QUERY_PARAMETER}
         return GraphQLRequest.from_query_params(params), params
     check_post_content_type(head.content_type)
-    body = await _read_body(receive, max_body_bytes)
+    body = await read_body(receive, max_body_bytes)
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as error:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
+from datetime import timedelta
 from typing import TYPE_CHECKING, Unpack, final
 
 import orjson
@@ -16,6 +17,7 @@ from starlette.websockets import WebSocket
 
 from clew.protocol import JSONValue, Role, Subprotocol, select_subprotocol
 from clew.protocol.websocket import Connection, not_acceptable
+from clew.server._options import seconds
 
 from ._hooks import HookOptions, Hooks
 from ._socket import Socket
@@ -99,15 +101,18 @@ class GraphQLTransportWSHandler(_Handler):
     def __init__(
         self,
         *,
-        connection_init_wait_timeout: float | None = 60.0,
-        ping_interval: float | None = None,
-        pong_timeout: float | None = None,
+        connection_init_wait_timeout: float | timedelta | None = 60.0,
+        ping_interval: float | timedelta | None = None,
+        pong_timeout: float | timedelta | None = None,
         **hooks: Unpack[HookOptions],
     ) -> None:
         super().__init__(**hooks)
-        self.connection_init_wait_timeout = connection_init_wait_timeout
-        self.ping_interval = ping_interval
-        self.pong_timeout = pong_timeout
+        # Seconds or a timedelta (Ariadne's type), held as seconds.
+        self.connection_init_wait_timeout = seconds(
+            connection_init_wait_timeout, "connection_init_wait_timeout"
+        )
+        self.ping_interval = seconds(ping_interval, "ping_interval")
+        self.pong_timeout = seconds(pong_timeout, "pong_timeout")
 
     def _connect(self, now: float) -> Connection:
         return Connection(
@@ -143,11 +148,11 @@ class GraphQLWSHandler(_Handler):
     def __init__(
         self,
         *,
-        keepalive: float | None = None,
+        keepalive: float | timedelta | None = None,
         **hooks: Unpack[HookOptions],
     ) -> None:
         super().__init__(**hooks)
-        self.keepalive = keepalive
+        self.keepalive = seconds(keepalive, "keepalive")  # seconds or a timedelta (Ariadne's)
 
     def _connect(self, now: float) -> Connection:
         return Connection(

@@ -1,0 +1,29 @@
+"""Ariadne's `ariadne.asgi.handlers`, as clew's: the handler classes users subclass.
+
+`GraphQLHandler` (abstract: `handle`, `configure`, `get_context_for_request`) →
+`GraphQLHttpHandlerBase` (abstract: `handle_request`, `execute_graphql_query`) →
+`GraphQLHTTPHandler`, whose documented methods are override seams; and the WebSocket handlers
+`GraphQLTransportWSHandler` and `GraphQLWSHandler`. `GraphQLHandlerBase` is Ariadne 1.x's name
+for `GraphQLHandler`.
+"""
+
+from __future__ import annotations
+
+from ._handler_base import (
+    GraphQLHandler,
+    GraphQLHandlerBase,
+    GraphQLHttpHandlerBase,
+    GraphQLResult,
+)
+from .http_handler import GraphQLHTTPHandler
+from .websocket import GraphQLTransportWSHandler, GraphQLWSHandler
+
+__all__ = [
+    "GraphQLHTTPHandler",
+    "GraphQLHandler",
+    "GraphQLHandlerBase",
+    "GraphQLHttpHandlerBase",
+    "GraphQLResult",
+    "GraphQLTransportWSHandler",
+    "GraphQLWSHandler",
+]
