@@ -74,6 +74,14 @@ def check_ariadne(ns: dict[str, Any]) -> None:
     assert traced["extensions"]["fields"] == ["hello"]
 
 
+def check_trusted(ns: dict[str, Any]) -> None:
+    with TestClient(ns["app"]) as client:
+        assert client.post("/", json=HELLO).json() == {"data": {"hello": "Hello world"}}
+        refused = client.post("/", json={"query": "{ __typename }"})
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_IN_LIST"
+
+
 def fill_assets(folder: Path) -> None:
     """What `clew explorer-assets ./explorer-assets` writes (stand-in bytes, same names)."""
     for bundle in BUNDLES:
@@ -130,6 +138,7 @@ CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "# redis_documents.py": check_redis_documents,
     "# cors.py": check_cors,
     "# otel.py": check_otel,
+    "# trusted.py": check_trusted,
     "# chat.py": check_chat,
     "# timing.py": check_timing,
     "# mount.py": check_mount,
