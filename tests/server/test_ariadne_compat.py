@@ -622,3 +622,31 @@ def test_the_plain_handler_takes_the_raw_path_and_a_subclass_the_seams() -> None
     assert not GraphQLHTTPHandler()._per_request_options
     assert Handler()._through_seams
     assert GraphQLHTTPHandler(extensions=[MyExtension])._per_request_options
+
+
+async def test_app_extensions_wrap_fields_over_the_websocket_too() -> None:
+    seen = []
+
+    class Paths(Extension):
+        def resolve(self, next_, obj, info, **kwargs):
+            seen.append(".".join(map(str, info.path.as_list())))
+            return next_(obj, info, **kwargs)
+
+    app = GraphQL(schema, extensions=[Paths], websocket_handler=GraphQLTransportWSHandler())
+    async with (
+        serve(app) as url,
+        aiohttp.ClientSession() as session,
+        session.ws_connect(url, protocols=["graphql-transport-ws"]) as ws,
+    ):
+        await ws.send_json({"type": "connection_init"})
+        assert (await ws.receive_json(timeout=10))["type"] == "connection_ack"
+        await ws.send_json({"type": "subscribe", "id": "q", "payload": {"query": "{ hello }"}})
+        await ws.send_json(
+            {"type": "subscribe", "id": "s", "payload": {"query": "subscription { counter }"}}
+        )
+        ended = set()
+        while ended != {"q", "s"}:
+            message = await ws.receive_json(timeout=10)
+            if message["type"] == "complete":
+                ended.add(message["id"])
+    assert sorted(seen) == ["counter", "counter", "hello"]
