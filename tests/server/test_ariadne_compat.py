@@ -11,6 +11,7 @@ overriding it in a subclass changes what the server does.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import timedelta
@@ -650,3 +651,81 @@ async def test_app_extensions_wrap_fields_over_the_websocket_too() -> None:
             if message["type"] == "complete":
                 ended.add(message["id"])
     assert sorted(seen) == ["counter", "counter", "hello"]
+
+
+# -- the WebSocket handlers --------------------------------------------------------------
+
+
+def test_the_websocket_hierarchy_is_ariadnes() -> None:
+    from clew.server.handlers import GraphQLWebsocketHandler, GraphQLWebsocketHandlerBase
+
+    for handler_class in (GraphQLTransportWSHandler, GraphQLWSHandler):
+        assert issubclass(handler_class, GraphQLWebsocketHandler)
+    assert issubclass(GraphQLWebsocketHandler, GraphQLHandler)
+    assert GraphQLWebsocketHandlerBase is GraphQLWebsocketHandler
+    with pytest.raises(TypeError):
+        GraphQLWebsocketHandler()  # type: ignore[abstract]
+
+
+async def _init(url: str, protocol: str, payload: dict[str, object]) -> tuple[Any, int | None]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(url, protocols=[protocol]) as ws,
+    ):
+        await ws.send_json({"type": "connection_init", "payload": payload})
+        message = await ws.receive(timeout=10)
+        answer = json.loads(message.data) if message.type is aiohttp.WSMsgType.TEXT else None
+    return answer, ws.close_code
+
+
+@pytest.mark.parametrize(
+    ("handler_class", "protocol"),
+    [(GraphQLTransportWSHandler, "graphql-transport-ws"), (GraphQLWSHandler, "graphql-ws")],
+)
+async def test_hooks_are_positional_and_settable_attributes(
+    handler_class: type[GraphQLTransportWSHandler | GraphQLWSHandler], protocol: str
+) -> None:
+    connected, disconnected = [], []
+    handler = handler_class(lambda websocket, payload: connected.append(payload))
+    app = GraphQL(schema, websocket_handler=handler)
+    async with serve(app) as url:
+        assert (await _init(url, protocol, {"n": 1}))[0] == {"type": "connection_ack"}
+        handler.on_connect = on_connect  # Ariadne's attribute, replaced after construction
+        handler.on_disconnect = disconnected.append
+        answer, _ = await _init(url, protocol, {})
+        for _ in range(100):
+            if disconnected:
+                break
+            await asyncio.sleep(0.05)
+    assert connected == [{"n": 1}]
+    assert answer is None or answer["type"] == "connection_error"
+    assert len(disconnected) == 1
+
+
+async def test_override_handle_websocket() -> None:
+    class Handler(GraphQLTransportWSHandler):
+        async def handle_websocket(self, websocket):
+            if websocket.query_params.get("token") != "t":
+                await websocket.close(code=4001)
+                return
+            await super().handle_websocket(websocket)
+
+    app = GraphQL(schema, websocket_handler=Handler())
+    async with serve(app) as url, aiohttp.ClientSession() as session:
+        # Closed before it was accepted: the handshake itself is refused (ASGI's 403).
+        with pytest.raises(aiohttp.WSServerHandshakeError) as caught:
+            await session.ws_connect(url, protocols=["graphql-transport-ws"])
+        assert caught.value.status == 403
+        async with session.ws_connect(
+            f"{url}?token=t", protocols=["graphql-transport-ws"]
+        ) as accepted:
+            await accepted.send_json({"type": "connection_init"})
+            assert (await accepted.receive_json(timeout=10)) == {"type": "connection_ack"}
+            await accepted.send_json(
+                {"type": "subscribe", "id": "1", "payload": {"query": "{ hello }"}}
+            )
+            assert (await accepted.receive_json(timeout=10)) == {
+                "type": "next",
+                "id": "1",
+                "payload": {"data": {"hello": "Hello, World!"}},
+            }

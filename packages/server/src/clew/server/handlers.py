@@ -2,9 +2,10 @@
 
 `GraphQLHandler` (abstract: `handle`, `configure`, `get_context_for_request`) →
 `GraphQLHttpHandlerBase` (abstract: `handle_request`, `execute_graphql_query`) →
-`GraphQLHTTPHandler`, whose documented methods are override seams; and the WebSocket handlers
-`GraphQLTransportWSHandler` and `GraphQLWSHandler`. `GraphQLHandlerBase` is Ariadne 1.x's name
-for `GraphQLHandler`.
+`GraphQLHTTPHandler`, whose documented methods are override seams; and
+`GraphQLWebsocketHandler` (the hooks, `handle_websocket`) → `GraphQLTransportWSHandler`,
+`GraphQLWSHandler`. `GraphQLHandlerBase` and `GraphQLWebsocketHandlerBase` are Ariadne 1.x's
+names for `GraphQLHandler` and `GraphQLWebsocketHandler`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from ._handler_base import (
     GraphQLResult,
 )
 from .http_handler import GraphQLHTTPHandler
-from .websocket import GraphQLTransportWSHandler, GraphQLWSHandler
+from .websocket import GraphQLTransportWSHandler, GraphQLWebsocketHandler, GraphQLWSHandler
+
+# The GraphQLWebsocketHandler name of Ariadne 1.x.
+GraphQLWebsocketHandlerBase = GraphQLWebsocketHandler
 
 __all__ = [
     "GraphQLHTTPHandler",
@@ -26,4 +30,6 @@ __all__ = [
     "GraphQLResult",
     "GraphQLTransportWSHandler",
     "GraphQLWSHandler",
+    "GraphQLWebsocketHandler",
+    "GraphQLWebsocketHandlerBase",
 ]

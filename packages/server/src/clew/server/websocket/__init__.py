@@ -30,7 +30,13 @@ answers the new one with ``error`` and keeps the socket open; a frame over
 
 from __future__ import annotations
 
-from ._handlers import GraphQLTransportWSHandler, GraphQLWSHandler
+from ._handlers import GraphQLTransportWSHandler, GraphQLWebsocketHandler, GraphQLWSHandler
 from ._hooks import ConnectionRejected, Operation
 
-__all__ = ["ConnectionRejected", "GraphQLTransportWSHandler", "GraphQLWSHandler", "Operation"]
+__all__ = [
+    "ConnectionRejected",
+    "GraphQLTransportWSHandler",
+    "GraphQLWSHandler",
+    "GraphQLWebsocketHandler",
+    "Operation",
+]

@@ -8,25 +8,26 @@ options and hooks and serves each socket with a `Socket` over a neutral
 from __future__ import annotations
 
 import asyncio
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from datetime import timedelta
-from typing import TYPE_CHECKING, Unpack, final
+from typing import TYPE_CHECKING
 
 import orjson
 from starlette.websockets import WebSocket
 
 from clew.protocol import JSONValue, Role, Subprotocol, select_subprotocol
 from clew.protocol.websocket import Connection, not_acceptable
+from clew.server._handler_base import GraphQLHandler
 from clew.server._options import seconds
 
-from ._hooks import HookOptions, Hooks
+from ._hooks import Hooks, OnComplete, OnConnect, OnDisconnect, OnOperation
 from ._socket import Socket
 
 if TYPE_CHECKING:
     from clew.server._execution import Engine
     from clew.server._types import Receive, Scope, Send
 
-__all__ = ["GraphQLTransportWSHandler", "GraphQLWSHandler"]
+__all__ = ["GraphQLTransportWSHandler", "GraphQLWSHandler", "GraphQLWebsocketHandler"]
 
 
 def _dumps(value: JSONValue) -> str:
@@ -34,18 +35,39 @@ def _dumps(value: JSONValue) -> str:
     return orjson.dumps(value).decode()
 
 
-class _Handler(ABC):
-    """What both handlers share: the engine, the hooks, the live sockets."""
+class GraphQLWebsocketHandler(GraphQLHandler):
+    """Ariadne's base of the WebSocket handlers: the four hooks and `handle_websocket`.
+
+    The hooks are attributes, as in Ariadne (given positionally or by name, or set later);
+    each socket uses the ones set when it opens. `handle_websocket(websocket)` serves one
+    socket, not yet accepted: override it to act before (or instead of) serving, and call
+    ``super().handle_websocket(websocket)`` to serve it.
+    """
 
     subprotocol: Subprotocol
 
-    def __init__(self, **hooks: Unpack[HookOptions]) -> None:
-        self._hooks = Hooks(**hooks)
-        self._engine: Engine | None = None
+    def __init__(
+        self,
+        on_connect: OnConnect | None = None,
+        on_disconnect: OnDisconnect | None = None,
+        on_operation: OnOperation | None = None,
+        on_complete: OnComplete | None = None,
+    ) -> None:
+        self.on_connect = on_connect
+        self.on_disconnect = on_disconnect
+        self.on_operation = on_operation
+        self.on_complete = on_complete
         self._sockets: set[Socket] = set()
+        #: `handle_websocket` is overridden: sockets go through it (else straight to `_serve`).
+        self._custom_handle = (
+            type(self).handle_websocket is not GraphQLWebsocketHandler.handle_websocket
+        )
 
-    def configure(self, engine: Engine) -> None:
-        """Use `engine` (the app's) to prepare, execute and encode operations."""
+    def configure(self, engine: Engine, *args: object, **kwargs: object) -> None:
+        """Use `engine` (the app's) to prepare, execute and encode operations.
+
+        Ariadne's `http_handler` keyword is accepted and unused: operations run on the engine.
+        """
         self._engine = engine
 
     @abstractmethod
@@ -56,13 +78,29 @@ class _Handler(ABC):
         """Serve one socket (ASGI `websocket` scope, not yet accepted) until it closes."""
         if self._engine is None:
             raise RuntimeError(f"{type(self).__name__}.configure(engine) was not called")
-        offered = scope.get("subprotocols", ())
+        websocket = WebSocket(scope, receive, send)
+        if self._custom_handle:
+            await self.handle_websocket(websocket)
+        else:
+            await self._serve(websocket, send)
+
+    async def handle_websocket(self, websocket: WebSocket) -> None:
+        """Serve `websocket` (not yet accepted) until it closes: Ariadne's override seam."""
+        await self._serve(websocket, websocket.send)
+
+    async def _serve(self, websocket: WebSocket, send: Send) -> None:
+        offered = websocket.scope.get("subprotocols", ())
         closure = None
         if select_subprotocol(offered, (self.subprotocol,)) is None:
             # Only a subprotocol the client offered may be selected (RFC 6455 §4.2.2).
             closure = not_acceptable(self.subprotocol)
-        websocket = WebSocket(scope, receive, send)
-        socket = Socket(websocket, send, self._engine, self._connect, self._hooks)
+        hooks = Hooks(
+            on_connect=self.on_connect,
+            on_disconnect=self.on_disconnect,
+            on_operation=self.on_operation,
+            on_complete=self.on_complete,
+        )
+        socket = Socket(websocket, send, self.engine, self._connect, hooks)
         self._sockets.add(socket)
         try:
             await socket.run(closure)
@@ -80,8 +118,7 @@ class _Handler(ABC):
             await asyncio.gather(*(socket.shutdown() for socket in sockets))
 
 
-@final
-class GraphQLTransportWSHandler(_Handler):
+class GraphQLTransportWSHandler(GraphQLWebsocketHandler):
     """Serves `graphql-transport-ws`: every rule comes from `clew.protocol`.
 
     - `connection_init_wait_timeout`: seconds a client has to send `connection_init` before
@@ -100,13 +137,16 @@ class GraphQLTransportWSHandler(_Handler):
 
     def __init__(
         self,
+        on_connect: OnConnect | None = None,
+        on_disconnect: OnDisconnect | None = None,
+        on_operation: OnOperation | None = None,
+        on_complete: OnComplete | None = None,
         *,
         connection_init_wait_timeout: float | timedelta | None = 60.0,
         ping_interval: float | timedelta | None = None,
         pong_timeout: float | timedelta | None = None,
-        **hooks: Unpack[HookOptions],
     ) -> None:
-        super().__init__(**hooks)
+        super().__init__(on_connect, on_disconnect, on_operation, on_complete)
         # Seconds or a timedelta (Ariadne's type), held as seconds.
         self.connection_init_wait_timeout = seconds(
             connection_init_wait_timeout, "connection_init_wait_timeout"
@@ -126,8 +166,7 @@ class GraphQLTransportWSHandler(_Handler):
         )
 
 
-@final
-class GraphQLWSHandler(_Handler):
+class GraphQLWSHandler(GraphQLWebsocketHandler):
     """Serves the legacy `graphql-ws`: every rule comes from `clew.protocol`.
 
     - `keepalive`: seconds between `ka` frames, the first right after `connection_ack`
@@ -147,11 +186,14 @@ class GraphQLWSHandler(_Handler):
 
     def __init__(
         self,
+        on_connect: OnConnect | None = None,
+        on_disconnect: OnDisconnect | None = None,
+        on_operation: OnOperation | None = None,
+        on_complete: OnComplete | None = None,
         *,
         keepalive: float | timedelta | None = None,
-        **hooks: Unpack[HookOptions],
     ) -> None:
-        super().__init__(**hooks)
+        super().__init__(on_connect, on_disconnect, on_operation, on_complete)
         self.keepalive = seconds(keepalive, "keepalive")  # seconds or a timedelta (Ariadne's)
 
     def _connect(self, now: float) -> Connection:
