@@ -729,3 +729,25 @@ async def test_override_handle_websocket() -> None:
                 "id": "1",
                 "payload": {"data": {"hello": "Hello, World!"}},
             }
+
+
+async def test_query_parser_over_the_websocket_gets_the_sockets_context_and_payload() -> None:
+    seen = []
+
+    def parse_query(context, data):
+        seen.append((context["connection_params"], data["query"]))
+        return parse(data["query"])
+
+    app = GraphQL(schema, query_parser=parse_query, websocket_handler=GraphQLTransportWSHandler())
+    async with (
+        serve(app) as url,
+        aiohttp.ClientSession() as session,
+        session.ws_connect(url, protocols=["graphql-transport-ws"]) as ws,
+    ):
+        await ws.send_json({"type": "connection_init", "payload": {"token": "t"}})
+        assert (await ws.receive_json(timeout=10))["type"] == "connection_ack"
+        await ws.send_json({"type": "subscribe", "id": "1", "payload": {"query": "{ hello }"}})
+        assert (await ws.receive_json(timeout=10))["payload"] == {
+            "data": {"hello": "Hello, World!"}
+        }
+    assert seen == [({"token": "t"}, "{ hello }")]

@@ -170,8 +170,17 @@ class Operations:
         engine, emitter, operation_id = self._engine, self._emitter, running.operation_id
         stream: SubscriptionStream | None = None
         try:
+            context: object = None
+            if engine.prepares_per_request:
+                # Ariadne's query_parser(context, data) and rules callables need the context
+                # first; `data` is the operation's payload, as in Ariadne.
+                context = await engine.context_for(self._websocket, self.connection_params)
             prepared = await engine.prepare_request(
-                payload.get("query"), payload.get("operationName"), payload.get("extensions")
+                payload.get("query"),
+                payload.get("operationName"),
+                payload.get("extensions"),
+                context=context,
+                data=payload,
             )
             if isinstance(prepared, PreparationFailure | DocumentRefusal):
                 # Syntax, validation or operation-selection errors, or a persisted document
@@ -179,7 +188,8 @@ class Operations:
                 if self._wanted(running):
                     await emitter.error(operation_id, prepared.errors)
                 return
-            context = await engine.context_for(self._websocket, self.connection_params)
+            if context is None:
+                context = await engine.context_for(self._websocket, self.connection_params)
             if not self._wanted(running):
                 return
             operation = Operation(
