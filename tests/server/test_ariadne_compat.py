@@ -751,3 +751,13 @@ async def test_query_parser_over_the_websocket_gets_the_sockets_context_and_payl
             "data": {"hello": "Hello, World!"}
         }
     assert seen == [({"token": "t"}, "{ hello }")]
+
+
+def test_compiled_execution_steps_aside_only_for_field_wrapping_extensions() -> None:
+    plain = GraphQL(schema)
+    timed = GraphQL(schema, extensions=[QueryExecutionTimeExtension])  # no `resolve` of its own
+    wrapped = GraphQL(schema, extensions=[MyExtension])
+    for app in (plain, timed, wrapped):
+        app.engine.prepare("{ hello }", None)
+    assert plain.engine.plans_compiled == timed.engine.plans_compiled == 1
+    assert (wrapped.engine.plans_compiled, wrapped.engine.plans_refused) == (0, 1)
