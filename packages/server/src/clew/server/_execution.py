@@ -218,6 +218,12 @@ class Engine:
             rules.append(NoSchemaIntrospectionCustomRule)
         if isinstance(checked_rules, tuple):
             rules.extend(checked_rules)
+        #: Whether preparing needs the request's context (Ariadne's parser or rules
+        #: callables): then the transports build the context first and pass it, with the
+        #: request data, to `prepare`, and nothing is cached.
+        self.prepares_per_request = (
+            self._request_parser is not None or self._request_rules is not None
+        )
         self._rules = tuple(rules)
         self._error_formatter: ErrorFormatter = error_formatter or format_error
         self._extensions: tuple[ExtensionFactory, ...] = tuple(checked_extensions or ())
@@ -258,15 +264,6 @@ class Engine:
         self.plans_refused = 0
 
     # -- preparing -------------------------------------------------------------------------
-
-    @property
-    def prepares_per_request(self) -> bool:
-        """Whether preparing needs the request's context (Ariadne's parser or rules callables).
-
-        Then the transports build the context first and pass it, with the request data, to
-        `prepare`, and nothing is cached.
-        """
-        return self._request_parser is not None or self._request_rules is not None
 
     def prepare(
         self,
@@ -434,11 +431,14 @@ class Engine:
         Resolver errors are in the result; an exception outside the resolvers (a failing root
         value callable, a broken schema, an extension's hook) raises `InternalServerError`.
         """
-        factories = (*self._extensions, *extensions) if extensions else self._extensions
-        instances = self._extensions_started(prepared, context_value, factories)
+        instances: list[Extension] | None = None
         # Field-wrapping extensions and middleware run inside graphql-core's execution, which
         # calls them for every field: any other executor must step aside when this is not None.
-        wrapping = self._middleware_for(instances, middleware, manager_class)
+        wrapping = self._middleware
+        if extensions or middleware or self._extensions:
+            factories = (*self._extensions, *extensions) if extensions else self._extensions
+            instances = self._extensions_started(prepared, context_value, factories)
+            wrapping = self._middleware_for(instances, middleware, manager_class)
         result: ExecutionResult | None = None
         failure: Exception | None = None
         try:

@@ -121,6 +121,7 @@ class GraphQLHTTPHandler(HTTPSeams):
         )
         #: `execute_graphql_query` is overridden: the fast path calls it instead of its own.
         self._custom_execute = cls.execute_graphql_query is not HTTPSeams.execute_graphql_query
+        self._through_execute = self._custom_execute  # and once configured, see `configure`
         self._custom_context = cls.get_context_for_request is not HTTPSeams.get_context_for_request
         self.allow_get = allow_get
         #: Whether a POST body may be a JSON array of operations (Apollo's batching).
@@ -146,6 +147,9 @@ class GraphQLHTTPHandler(HTTPSeams):
         object with Ariadne's `html(request)` is asked on every browser GET.
         """
         self._engine = engine
+        #: Requests go through `execute_graphql_query`: it is overridden, or preparing needs
+        #: the context (decided once here, so the fast path tests one flag).
+        self._through_execute = self._custom_execute or engine.prepares_per_request
         self._explorer = explorer
         if not isinstance(explorer, Explorer):
             self._explorer_page, self._explorer_headers, self._explorer_files = None, [], {}
@@ -320,7 +324,7 @@ class GraphQLHTTPHandler(HTTPSeams):
         media_type: MediaType,
         method: str,
     ) -> None:
-        if self._custom_execute or self.engine.prepares_per_request:
+        if self._through_execute:
             # An overridden execute_graphql_query, or preparation that needs the context.
             outcome = await self._run_through_execute(
                 scope, receive, data if method == "POST" else request_data(request), media_type
