@@ -1,4 +1,4 @@
-"""OpenTelemetry spans, recorded by the SDK's in-memory exporter: one per operation over HTTP
+"""OpenTelemetry spans, recorded by the SDK's in-memory exporter: one per operation over HTTP, SSE
 and both WebSocket subprotocols, error attributes, the client's trace context as parent, and
 resolver spans through the field-level middleware."""
 
@@ -220,3 +220,21 @@ def test_a_failing_subscription_ends_its_span_with_the_error(
     assert span.name == "subscription"
     assert span.status.status_code is StatusCode.ERROR
     assert span.status.description == "source broke"
+
+
+def test_an_sse_operation_gets_a_span_parented_by_the_traceparent_header(
+    tracing: OpenTelemetry, exporter: InMemorySpanExporter
+) -> None:
+    client = app_with(tracing)
+    headers = {"accept": "text/event-stream", "traceparent": TRACEPARENT}
+    body = {"query": "subscription Count { count(to: 2) }"}
+    with client.stream("POST", "/", json=body, headers=headers) as response:
+        assert response.status_code == 200
+        events = [line for line in response.iter_lines() if line.startswith("event:")]
+    assert events == ["event: next", "event: next", "event: complete"]
+    span = only(exporter.get_finished_spans())
+    assert span.name == "subscription Count"
+    assert span.kind is SpanKind.SERVER
+    assert dict(span.attributes or {})["graphql.operation.type"] == "subscription"
+    assert span.parent is not None
+    assert (span.parent.trace_id, span.parent.span_id) == (int(TRACE_ID, 16), int(PARENT_ID, 16))
