@@ -233,14 +233,15 @@ async def test_clew_serve_with_two_workers_serves_one_chat(redis_server: RedisSe
         inboxes: list[Inbox] = []
         try:
             async with asyncio.timeout(WAIT), aiohttp.ClientSession() as http:
-                # The kernel spreads connections over the two workers: open subscribers until
-                # both worker processes listen to the room on Redis (one connection each).
+                # The kernel spreads connections over the two workers, unevenly on a busy
+                # machine: open subscribers until both worker processes listen to the room on
+                # Redis (one connection each).
                 while redis_server.command("PUBSUB", "NUMSUB", channel) != [channel, 2]:
-                    assert len(inboxes) < 40, "every subscriber landed on the same worker"
+                    assert len(inboxes) < 150, "every subscriber landed on the same worker"
                     inbox = Inbox()
                     inbox.start(clew_subscriber(server, TRANSPORT_WS), "served")
                     inboxes.append(inbox)
-                    await asyncio.sleep(0.2)
+                    await asyncio.sleep(0.1)
                 await warm_up(http, server, "served", inboxes)
                 for n in range(20):  # posts land on either worker
                     assert "errors" not in await post(http, server, "served", f"m {n}")
