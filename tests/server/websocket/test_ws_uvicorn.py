@@ -162,3 +162,51 @@ async def test_stopping_uvicorn_closes_every_subscription(tracker: Tracker) -> N
     assert not clew_tasks()
     with pytest.raises(ConnectionClosed):
         await ws.recv()
+
+
+def timer_tasks() -> list[asyncio.Task[object]]:
+    return [task for task in clew_tasks() if task.get_name() == "clew-ws-timers"]
+
+
+@pytest.mark.parametrize("subprotocol", [TRANSPORT, LEGACY])
+async def test_an_idle_acknowledged_socket_runs_no_timer_task(
+    tracker: Tracker, subprotocol: str
+) -> None:
+    # What an idle socket costs is most of what a server holds: its reader and nothing else.
+    async with serving(make_app(tracker, init_timeout=30.0)) as (url, _server):
+        ws = await connect(url, subprotocols=[Subprotocol(subprotocol)])
+        try:
+            # graphql-transport-ws waits for connection_init with a timeout; legacy has none.
+            waiting = 1 if subprotocol == TRANSPORT else 0
+            await settle(lambda: len(timer_tasks()) == waiting)
+            await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+            assert await recv(ws) == {"type": "connection_ack"}
+            await settle(lambda: not timer_tasks())
+            start = "subscribe" if subprotocol == TRANSPORT else "start"
+            await send(ws, start, "1", "subscription { ticks(limit: 2) }")
+            assert [(await recv(ws))["type"] for _ in range(3)][-1] == "complete"
+            assert not timer_tasks()
+        finally:
+            await ws.close()
+        await settle(lambda: not clew_tasks())
+
+
+async def test_a_keepalive_timer_runs_only_while_it_has_something_to_send(
+    tracker: Tracker,
+) -> None:
+    app = make_app(tracker, init_timeout=None, ping_interval=0.05, pong_timeout=5.0)
+    async with serving(app) as (url, _server):
+        ws = await connect(url, subprotocols=[Subprotocol(TRANSPORT)])
+        try:
+            assert not timer_tasks()  # no connection_init timeout: nothing to wait for yet
+            await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+            assert await recv(ws) == {"type": "connection_ack"}
+            # Acknowledged, the timer starts again for the keep-alive pings; the client
+            # library answers them, so the socket stays open.
+            await settle(lambda: len(timer_tasks()) == 1)
+            await asyncio.sleep(0.3)
+            await ws.ping()
+            assert ws.close_code is None
+        finally:
+            await ws.close()
+        await settle(lambda: not clew_tasks())

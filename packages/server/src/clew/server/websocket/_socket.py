@@ -6,6 +6,10 @@ which subprotocol it serves. It owns what the protocol core cannot: the socket, 
 driving `next_deadline()`/`handle_timer()`, the operation tasks (`Operations`), the hooks, and
 the cleanup that runs exactly once however the socket ends (client close, abrupt disconnect,
 protocol error, timeout or server shutdown).
+
+An idle acknowledged socket is most sockets a server holds, so it costs only its reader: the
+timer task exists only while the connection has a deadline (no keep-alive pings: none after
+the acknowledgement), and nothing waits on an event unless a shutdown is waiting for it.
 """
 
 from __future__ import annotations
@@ -82,9 +86,13 @@ class Socket:
         self._closing = False
         self._reader: asyncio.Task[object] | None = None
         self._interrupted = False
-        self._rearm = asyncio.Event()
+        #: The timer task and what wakes it, while the connection has a deadline.
+        self._timer: asyncio.Task[None] | None = None
+        self._rearm: asyncio.Event | None = None
         self._armed: float | None = None
-        self._done = asyncio.Event()
+        #: Set once the cleanup has run; a shutdown waiting for it waits on `_done_waiter`.
+        self._done = False
+        self._done_waiter: asyncio.Future[None] | None = None
         self._conn: ws.Connection | None = None
 
     # -- the reader ------------------------------------------------------------------------
@@ -100,16 +108,16 @@ class Socket:
             if closure is not None:
                 await websocket.accept()
                 await websocket.close(closure.code, closure.reason)
-                self._done.set()
+                self._finished()
                 return
             loop = asyncio.get_running_loop()
             conn = self._conn = self._connect(loop.time())
             await websocket.accept(subprotocol=conn.subprotocol.value)
         except _GONE:
-            self._done.set()
+            self._finished()
             return
         self._reader = asyncio.current_task()
-        timer = loop.create_task(self._run_timers(conn), name="clew-ws-timers")
+        self._arm(conn)
         try:
             await self._read(conn)
         except asyncio.CancelledError:
@@ -119,13 +127,14 @@ class Socket:
         finally:
             self._reader = None
             self._closing = True
-            timer.cancel()
+            if self._timer is not None:
+                self._timer.cancel()
             conn.connection_closed()
             await self._operations.stop_all()
             await call_hook(
                 self._hooks.on_disconnect, websocket, logger=self._logger, name="on_disconnect"
             )
-            self._done.set()
+            self._finished()
 
     async def _read(self, conn: ws.Connection) -> None:
         receive = self._websocket.receive
@@ -140,7 +149,7 @@ class Socket:
             for event in conn.receive(data):
                 await self._dispatch(conn, event)
             if conn.next_deadline() != self._armed:
-                self._rearm.set()
+                self._arm(conn)
 
     def _too_large(self, data: str | bytes) -> bool:
         size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8"))
@@ -236,20 +245,31 @@ class Socket:
 
     # -- timers ----------------------------------------------------------------------------
 
-    async def _run_timers(self, conn: ws.Connection) -> None:
-        """The connection's one timer: sleep until `next_deadline()`, then `handle_timer()`."""
+    def _arm(self, conn: ws.Connection) -> None:
+        """Make the timer follow `next_deadline()`: wake it, or start it if it has ended."""
+        if self._rearm is not None:
+            self._rearm.set()
+        elif conn.next_deadline() is not None and not self._closing:
+            self._rearm = asyncio.Event()
+            self._timer = asyncio.get_running_loop().create_task(
+                self._run_timers(conn, self._rearm), name="clew-ws-timers"
+            )
+
+    async def _run_timers(self, conn: ws.Connection, rearm: asyncio.Event) -> None:
+        """The connection's one timer: sleep until `next_deadline()`, then `handle_timer()`;
+        it ends when there is no deadline left (`_arm` starts it again when one comes)."""
         loop = asyncio.get_running_loop()
         while not self._closing:
-            self._rearm.clear()
+            rearm.clear()
             deadline = self._armed = conn.next_deadline()
             if deadline is None:
-                await self._rearm.wait()
-                continue
+                self._timer = self._rearm = None
+                return
             delay = deadline - loop.time()
             if delay > 0:
                 try:
                     async with asyncio.timeout(delay):
-                        await self._rearm.wait()
+                        await rearm.wait()
                 except TimeoutError:
                     pass  # the deadline came: run the timers below
                 continue
@@ -362,4 +382,13 @@ class Socket:
         else:
             self._closing = True  # not accepted yet: the reader stops before its first frame
         self._interrupt()
-        await self._done.wait()
+        if not self._done:
+            if self._done_waiter is None:
+                self._done_waiter = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self._done_waiter)
+
+    def _finished(self) -> None:
+        """The cleanup has run: release any shutdown waiting for it."""
+        self._done = True
+        if self._done_waiter is not None and not self._done_waiter.done():
+            self._done_waiter.set_result(None)
