@@ -59,27 +59,21 @@ def find_orjson_loads() -> Callable[[Text], object] | None:
     return cast("Callable[[Text], object]", orjson.loads)
 
 
-def _fast(data: Text) -> tuple[bool, object]:
-    """(True, value) when orjson decodes `data` exactly as the standard library would."""
-    fast_loads = find_orjson_loads()
-    if fast_loads is None:
-        return False, None
-    try:
-        value = fast_loads(data)
-    except ValueError:  # orjson.JSONDecodeError: the standard library says why, or accepts it
-        return False, None
-    if isinstance(data, str):
-        exact = _LONG_DIGITS.search(data) is None
-    else:
-        exact = _LONG_DIGITS_BYTES.search(data) is None
-    return exact, value
-
-
 def loads_value(data: Text, what: str = "Message") -> JSONValue:
     """Decode `data` as one JSON value, raising `JSONDecodeFailure` that names `what` was wrong."""
-    done, value = _fast(data)
-    if done:
-        return cast(JSONValue, value)
+    fast_loads = find_orjson_loads()
+    if fast_loads is not None:
+        try:
+            value = fast_loads(data)
+        except ValueError:  # orjson.JSONDecodeError: the standard library says why, or accepts
+            pass
+        else:
+            # Kept only when orjson read it exactly as the standard library would.
+            if isinstance(data, str):
+                if _LONG_DIGITS.search(data) is None:
+                    return cast(JSONValue, value)
+            elif _LONG_DIGITS_BYTES.search(data) is None:
+                return cast(JSONValue, value)
     if not isinstance(data, str):
         try:
             data = bytes(data).decode("utf-8")

@@ -41,6 +41,9 @@ def _build(raw: JSONObject) -> Message:
     """Check the decoded object against the protocol and build its message."""
     kind = check_message_type(raw)
     payload = raw.get("payload")
+    if kind == MessageType.NEXT:  # the hot path, one per result: tested first
+        result = check_object(payload, kind)
+        return Next(id=check_id(raw.get("id"), kind), payload=result)  # type: ignore[arg-type]
     match kind:
         case MessageType.CONNECTION_INIT:
             return ConnectionInit(payload=check_optional_payload(payload, kind))
@@ -54,9 +57,6 @@ def _build(raw: JSONObject) -> Message:
             return Subscribe(
                 id=check_id(raw.get("id"), kind), payload=check_subscribe_payload(payload, kind)
             )
-        case MessageType.NEXT:
-            result = check_object(payload, kind)
-            return Next(id=check_id(raw.get("id"), kind), payload=result)  # type: ignore[arg-type]
         case MessageType.ERROR:
             return Error(id=check_id(raw.get("id"), kind), payload=check_errors(payload, kind))
         case MessageType.COMPLETE:
