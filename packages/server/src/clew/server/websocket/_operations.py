@@ -76,6 +76,11 @@ class _Running:
 class Operations:
     """The running operations of one connection, by id; no state is shared between sockets."""
 
+    __slots__ = (
+        "_emitter", "_engine", "_logger", "_on_complete", "_on_operation", "_running",
+        "_stopping", "_websocket", "connection_params",
+    )  # fmt: skip
+
     def __init__(
         self,
         engine: Engine,
@@ -96,7 +101,8 @@ class Operations:
         self._incremental = supports_incremental(engine)
         self._running: dict[str, _Running] = {}
         # Stopped operations still closing their stream: the socket's cleanup waits for them.
-        self._stopping: set[asyncio.Task[None]] = set()
+        # Made on the first stop: most sockets never stop an operation while they are idle.
+        self._stopping: set[asyncio.Task[None]] | None = None
         #: The `connection_init` payload, given to the engine's context builder as its data.
         self.connection_params: JSONObject = {}
 
@@ -127,6 +133,8 @@ class Operations:
             return
         task = running.task
         task.cancel()
+        if self._stopping is None:
+            self._stopping = set()
         self._stopping.add(task)
         task.add_done_callback(self._stopping.discard)
 

@@ -60,6 +60,13 @@ class Socket:
     the handshake and the close go through the Starlette `WebSocket`, whose state they move.
     """
 
+    # Slots: a server holds one of these per open socket, most of them idle.
+    __slots__ = (
+        "_armed", "_closing", "_conn", "_connect", "_done", "_done_waiter", "_engine", "_hooks",
+        "_interrupted", "_logger", "_max_bytes", "_max_operations", "_operations", "_reader",
+        "_rearm", "_send", "_timer", "_websocket",
+    )  # fmt: skip
+
     def __init__(
         self,
         websocket: WebSocket,
