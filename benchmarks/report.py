@@ -163,6 +163,11 @@ def print_report(results: Results) -> None:
         for t in ("ceiling", "clew", "Ariadne", "Strawberry")
     )
     print(f"`{{ hello }}` p50 / p99 ms: {latency}")
+    cpu = ", ".join(
+        f"{t} {results.median('client_queries', t, 'cpu_us'):.0f}"
+        for t in ("raw", "clew", "gql", "qlient")
+    )
+    print(f"client CPU µs per sequential query (the client process' own, kernel included): {cpu}")
     print("qlient cannot subscribe over graphql-transport-ws (it speaks only graphql-ws).")
     print()
     for text, met in results.checks():
