@@ -77,8 +77,8 @@ class Operations:
     """The running operations of one connection, by id; no state is shared between sockets."""
 
     __slots__ = (
-        "_emitter", "_engine", "_logger", "_on_complete", "_on_operation", "_running",
-        "_stopping", "_websocket", "connection_params",
+        "_emitter", "_engine", "_incremental", "_logger", "_on_complete", "_on_operation",
+        "_running", "_stopping", "_websocket", "connection_params",
     )  # fmt: skip
 
     def __init__(
