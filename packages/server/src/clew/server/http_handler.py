@@ -19,7 +19,6 @@ from urllib.parse import parse_qsl
 import orjson
 from graphql import OperationType
 from starlette.datastructures import FormData, Headers, UploadFile
-from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import ClientDisconnect, Request
 
 from clew.protocol import FormattedExecutionResult
@@ -42,6 +41,7 @@ from clew.protocol.http import (
 from ._documents import DocumentRefusal
 from ._errors import INTERNAL_ERROR_MESSAGE, request_error
 from ._execution import Engine, InternalServerError, PreparationFailure, PreparedOperation
+from ._form import FormLimits, read_form
 from ._handler_base import GraphQLResult
 from ._http_io import (
     CONTENT_TYPES,
@@ -519,28 +519,15 @@ class GraphQLHTTPHandler(HTTPSeams):
 
     async def _read_form(self, scope: Scope, receive: Receive) -> FormData:
         limits = self.engine.limits
-        # Files are spooled by the parser; the stream as a whole may carry every allowed file.
+        # Files are spooled by the reader; the stream as a whole may carry every allowed file.
         budget = limits.max_body_bytes + limits.max_files * limits.max_upload_bytes
-        parser = MultiPartParser(
-            Headers(scope=scope),
-            stream_body(receive, budget),
+        form_limits = FormLimits(
             max_files=limits.max_files,
             max_fields=limits.max_files + 2,
-            max_part_size=limits.max_body_bytes,
+            max_field_bytes=limits.max_body_bytes,
+            max_file_bytes=limits.max_upload_bytes,
         )
-        try:
-            form = await parser.parse()
-        except MultiPartException as error:
-            too_much = error.message.startswith(("Too many", "Part exceeded", "Field exceeded"))
-            status = 413 if too_much else 400
-            raise RequestError(status, f"Invalid multipart request: {error.message}") from None
-        limit = limits.max_upload_bytes
-        for value in form.values():
-            if isinstance(value, UploadFile) and (value.size or 0) > limit:
-                await form.close()
-                message = f"The file {value.filename!r} exceeds the limit of {limit} bytes"
-                raise RequestError(413, message)
-        return form
+        return await read_form(Headers(scope=scope), stream_body(receive, budget), form_limits)
 
     def _multipart_request(self, form: FormData) -> GraphQLRequest:
         operations, file_map = form.get("operations"), form.get("map")
