@@ -1,5 +1,6 @@
 """The clew client's `execute_incremental` against the clew server with incremental delivery on:
-over multipart HTTP and over SSE in both modes; the 2022 format read with the protocol's parser."""
+over multipart HTTP, over SSE in both modes and over both WebSocket subprotocols; the 2022
+format read with the protocol's parser."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import aiohttp
 import pytest
 
 from clew.client import AIOHTTPClient
+from clew.client._websocket import WebSocketManager
 from clew.protocol.incremental import (
     IncrementalFormat,
     IncrementalMerger,
@@ -36,6 +38,11 @@ TRANSPORTS = {
     "http": {},
     "sse": {"subscription_transport": "sse"},
     "sse-single": {"subscription_transport": "sse", "sse_single_connection": True},
+    "graphql-transport-ws": {
+        "use_websocket_for_queries": True,
+        "subscription_protocols": ("graphql-transport-ws",),
+    },
+    "graphql-ws": {"use_websocket_for_queries": True, "subscription_protocols": ("graphql-ws",)},
 }
 
 
@@ -58,6 +65,41 @@ async def test_an_operation_without_defer_is_one_result(
     async with AIOHTTPClient(incremental_server.http_url, **TRANSPORTS[transport]) as client:  # type: ignore[arg-type]
         results = [r async for r in client.execute_incremental("{ hello }")]
     assert [r.data for r in results] == [{"hello": "Hello, world!"}]
+
+
+@pytest.mark.parametrize("subprotocol", ["graphql-transport-ws", "graphql-ws"])
+async def test_execute_incremental_over_the_websocket_uses_the_socket(
+    incremental_server: RunningServer, subprotocol: str
+) -> None:
+    async with AIOHTTPClient(
+        incremental_server.http_url,
+        use_websocket_for_queries=True,
+        subscription_protocols=(subprotocol,),
+    ) as client:
+        results = [r async for r in client.execute_incremental(QUERY)]
+        transport = client.backend.websocket()
+        assert isinstance(transport, WebSocketManager)
+        assert transport.connections_opened == 1  # the payloads came over the socket
+    # The same progressively merged results as over HTTP.
+    async with AIOHTTPClient(incremental_server.http_url) as client:
+        over_http = [r async for r in client.execute_incremental(QUERY)]
+    assert [r.data for r in results] == [r.data for r in over_http]
+    assert results[-1].data == FINAL
+
+
+@pytest.mark.parametrize("subprotocol", ["graphql-transport-ws", "graphql-ws"])
+async def test_a_request_error_over_the_websocket_is_a_result_with_errors(
+    incremental_server: RunningServer, subprotocol: str
+) -> None:
+    async with AIOHTTPClient(
+        incremental_server.http_url,
+        use_websocket_for_queries=True,
+        subscription_protocols=(subprotocol,),
+    ) as client:
+        results = [r async for r in client.execute_incremental("{ nope @defer }")]
+    assert len(results) == 1
+    assert results[0].data is None
+    assert results[0].errors
 
 
 async def test_the_2022_format_over_http(incremental_server: RunningServer) -> None:

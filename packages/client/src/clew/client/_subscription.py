@@ -16,6 +16,7 @@ from typing import Final, Protocol, final
 
 from clew.protocol import SubscribePayload
 from clew.protocol.http import GraphQLResponse
+from clew.protocol.incremental import IncrementalMerger
 
 __all__ = ["Operation", "OperationOwner", "Subscription"]
 
@@ -40,6 +41,7 @@ class Operation:
         "_waiter",
         "ended",
         "id",
+        "merger",
         "payload",
         "resubscriptions",
         "sent_on",
@@ -47,10 +49,17 @@ class Operation:
     )
 
     def __init__(
-        self, operation_id: str, payload: SubscribePayload, *, single_result: bool
+        self,
+        operation_id: str,
+        payload: SubscribePayload,
+        *,
+        single_result: bool,
+        incremental: bool = False,
     ) -> None:
         self.id = operation_id
         self.payload = payload
+        #: Incremental delivery: each result is merged into the ones before it (@defer/@stream).
+        self.merger = IncrementalMerger() if incremental else None
         #: A query or mutation: never re-sent after a drop, since it might run twice.
         self.single_result = single_result
         self.sent_on: int | None = None

@@ -30,7 +30,14 @@ from typing import cast, final
 
 import aiohttp
 
-from clew.protocol import CloseCode, JSONObject, Role, Subprotocol, SubscribePayload
+from clew.protocol import (
+    CloseCode,
+    JSONObject,
+    ProtocolError,
+    Role,
+    Subprotocol,
+    SubscribePayload,
+)
 from clew.protocol.http import GraphQLRequest, GraphQLResponse, ResponseFormatError
 from clew.protocol.websocket import Connection
 
@@ -99,12 +106,28 @@ class WebSocketManager:
         `single_result` marks a query or mutation, which fails instead of being re-sent when
         the socket drops while it runs (the backend decided the kind).
         """
+        return self._subscription(request, single_result=single_result, incremental=False)
+
+    def incremental(self, request: GraphQLRequest) -> Subscription:
+        """A query or mutation that may `@defer`/`@stream`: each `next`/`data` payload is merged
+        into the result so far (`IncrementalMerger`), and the iterator yields that merged result.
+        """
+        return self._subscription(request, single_result=True, incremental=True)
+
+    def _subscription(
+        self, request: GraphQLRequest, *, single_result: bool, incremental: bool
+    ) -> Subscription:
         payload = cast(SubscribePayload, request.to_json_body())
         try:  # refuse here what cannot be encoded, rather than break the shared connection
             json.dumps(payload, allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise TypeError(f"The operation cannot be sent as JSON: {exc}") from exc
-        operation = Operation(self._settings.id_factory(), payload, single_result=single_result)
+        operation = Operation(
+            self._settings.id_factory(),
+            payload,
+            single_result=single_result,
+            incremental=incremental,
+        )
         return Subscription(self, operation)
 
     async def close(self) -> None:
@@ -190,9 +213,15 @@ class WebSocketManager:
         operation = self._operations.get(operation_id)
         if operation is None:
             return
+        merger = operation.merger
         try:
+            if merger is not None:  # a later payload has no `data`: merge it first
+                if not isinstance(result, dict):
+                    kind = type(result).__name__
+                    raise ResponseFormatError(f"Result must be a JSON object, got {kind}")
+                result = merger.apply(cast(JSONObject, result))
             response = GraphQLResponse.from_mapping(result)
-        except ResponseFormatError as exc:
+        except (ResponseFormatError, ProtocolError) as exc:
             operation.fail(TransportError(f"Invalid result for operation {operation.id}: {exc}"))
             self.stop(operation)
             return
@@ -203,7 +232,12 @@ class WebSocketManager:
         operation = self._operations.pop(operation_id, None)
         if operation is None:
             return
-        if error is None:
+        merger = operation.merger
+        if error is None and merger is not None and merger.has_next:
+            operation.fail(
+                TransportError(f"Operation {operation.id} completed before its last payload")
+            )
+        elif error is None:
             operation.finish()
         else:
             operation.fail(error)

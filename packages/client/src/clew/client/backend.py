@@ -331,9 +331,26 @@ class AIOHTTPBackend:
         every payload (the last one is final).
 
         Over HTTP it POSTs accepting `multipart/mixed` (both incremental formats); with
-        `subscription_transport="sse"` the payloads come as the stream's `next` events.
+        `subscription_transport="sse"` the payloads come as the stream's `next` events, and with
+        `use_websocket_for_queries=True` as the operation's `next`/`data` messages.
         """
         payload, wire = self._wire(request)
+        if self.subscription_transport != "sse" and self.use_websocket_for_queries:
+            transport = self.websocket()
+            if not isinstance(transport, WebSocketManager):
+                raise TypeError("execute_incremental over a WebSocket needs WebSocketManager")
+            try:
+                async with transport.incremental(wire) as results:
+                    async for merged in results:
+                        yield GraphQLResponse(request, merged)
+            except SubscriptionError as exc:  # a request error: as over HTTP, errors, no data
+                errors: list[FormattedError] = list(exc.errors) or [
+                    {"message": "The server ended the operation with an error"}
+                ]
+                yield GraphQLResponse(
+                    request, ResponseBody(data=None, errors=errors, data_present=False)
+                )
+            return
         if self.subscription_transport == "sse":
             payloads = cast("SSETransport", self.sse()).payloads(wire)
             merger = IncrementalMerger()
