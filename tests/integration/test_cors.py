@@ -167,3 +167,29 @@ async def test_websockets_from_other_origins_are_refused(server: RunningServer) 
 def test_credentials_with_any_origin_are_refused() -> None:
     with pytest.raises(ValueError, match="explicit origins"):
         CORS(allow_origins=["*"], allow_credentials=True)
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
+async def test_sse_single_connection_methods_and_token_pass_a_preflight(
+    server: RunningServer, method: str
+) -> None:
+    # graphql-sse's single connection mode reserves with PUT and stops with DELETE, each
+    # carrying the stream token header: a browser preflights both.
+    token = "x-graphql-event-stream-token"
+    response = await preflight(server.http_url, ALLOWED, method, token)
+    assert response.status == 200
+    assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
+    assert method in response.headers["Access-Control-Allow-Methods"]
+    assert token in response.headers["Access-Control-Allow-Headers"].lower()
+
+
+async def test_a_cross_origin_sse_reservation_is_answered_with_cors_headers(
+    server: RunningServer,
+) -> None:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.put(server.http_url, headers={"Origin": ALLOWED}) as response,
+    ):
+        assert response.status == 201
+        assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
+        assert await response.text()  # the token

@@ -17,11 +17,13 @@ from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Scope
 
+from clew.protocol.sse import TOKEN_HEADER
+
 __all__ = ["CORS", "GRAPHQL_REQUEST_HEADERS"]
 
 #: Request headers every GraphQL endpoint needs to accept from another origin: the JSON content
 #: type, the multipart CSRF headers (`GraphQLHTTPHandler`'s `PREFLIGHT_HEADERS`), credentials,
-#: and the trace context clew's client propagates.
+#: the trace context clew's client propagates, and graphql-sse's single connection mode token.
 GRAPHQL_REQUEST_HEADERS: Final = (
     "accept",
     "content-type",
@@ -31,6 +33,7 @@ GRAPHQL_REQUEST_HEADERS: Final = (
     "x-apollo-operation-name",
     "traceparent",
     "tracestate",
+    TOKEN_HEADER.lower(),
 )
 
 

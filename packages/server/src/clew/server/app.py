@@ -176,12 +176,6 @@ class GraphQL:
         self.http_handler.configure(self.engine, self.explorer)
         #: Which other origins may call the endpoint from a browser (None: only its own).
         self.cors = cors
-        self._http: ASGIApp = self._serve_http
-        self._cors_middleware: CORSMiddleware | None = None
-        if cors is not None:
-            methods = ["GET", "POST"] if self.http_handler.allow_get else ["POST"]
-            self._cors_middleware = cors.wrap(self._serve_http, methods)
-            self._http = self._cors_middleware
         if websocket_handlers is None:
             websocket_handlers = _default_websocket_handlers()
         self.websocket_handlers: tuple[WebSocketHandler, ...] = tuple(websocket_handlers)
@@ -192,6 +186,11 @@ class GraphQL:
         self.sse_handler = GraphQLSSEHandler() if isinstance(sse_handler, _Default) else sse_handler
         if self.sse_handler is not None:
             self.sse_handler.configure(self.incremental_engine or self.engine)
+        self._http: ASGIApp = self._serve_http
+        self._cors_middleware: CORSMiddleware | None = None
+        if cors is not None:
+            self._cors_middleware = cors.wrap(self._serve_http, self._cors_methods())
+            self._http = self._cors_middleware
         self._in_flight = 0
         self._idle: asyncio.Event | None = None
 
@@ -239,6 +238,15 @@ class GraphQL:
             await self._websocket(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
+
+    def _cors_methods(self) -> list[str]:
+        """What a cross-origin page may send: the HTTP handler's methods, and graphql-sse's
+        (a stream may be a GET; single connection mode reserves with PUT, stops with DELETE)."""
+        methods = ["GET", "POST"] if self.http_handler.allow_get else ["POST"]
+        sse = self.sse_handler
+        if sse is not None:
+            methods = ["GET", "POST", *(("PUT", "DELETE") if sse.single_connection else ())]
+        return methods
 
     async def _serve_http(self, scope: Scope, receive: Receive, send: Send) -> None:
         # GraphQL over SSE first: it claims only its own requests, reading nothing otherwise.

@@ -42,8 +42,9 @@ from clew.server._documents import DocumentRefusal
 from clew.server._execution import Engine, PreparationFailure, PreparedOperation
 from clew.server._incremental import supports_incremental
 from clew.server._types import Receive, Scope, Send
+from clew.server.websocket._hooks import Operation
 
-from ._operation import run_operation
+from ._operation import Emit, OnComplete, OnOperation, describe_operation, run_hooked
 from ._request import RequestHead, read_graphql_request
 from ._stream import Outbox, wait_for_disconnect, write_stream
 
@@ -74,7 +75,9 @@ class GraphQLSSEHandler:
     `single_connection` enables single connection mode (PUT reservations); distinct connections
     mode is always on. Idle streams get a keep-alive comment every `keepalive_interval`
     seconds; a reservation whose stream does not open within `reservation_timeout` seconds is
-    dropped; each stream queues at most `max_queued_events` events for a slow reader.
+    dropped; each stream queues at most `max_queued_events` events for a slow reader. The
+    hooks are the WebSocket handlers' (`on_operation`, `on_complete`) with the request in place
+    of the socket; an operation of distinct connections mode gets a server-made id.
     """
 
     def __init__(
@@ -85,12 +88,16 @@ class GraphQLSSEHandler:
         reservation_timeout: float = 60.0,
         max_queued_events: int = 64,
         authenticate: Authenticate | None = None,
+        on_operation: OnOperation | None = None,
+        on_complete: OnComplete | None = None,
     ) -> None:
         self.single_connection = single_connection
         self.keepalive_interval = keepalive_interval
         self.reservation_timeout = reservation_timeout
         self.max_queued_events = max_queued_events
         self.authenticate = authenticate
+        self.on_operation = on_operation
+        self.on_complete = on_complete
         self._engine: Engine | None = None
         self._incremental = False
         self._reservations: dict[str, _Entry] = {}
@@ -200,20 +207,17 @@ class GraphQLSSEHandler:
             await self._serve(send, receive, outbox, None)
             return
         ensure_operation_allowed_for_method(head.method, prepared.operation_type.value)
-        context = await engine.context_for(Request(scope, receive), data)
+        http_request = Request(scope, receive)
+        context = await engine.context_for(http_request, data)
+        operation = describe_operation(secrets.token_hex(8), prepared, request.to_json_body())
 
         async def emit(payload: bytes) -> None:
             await outbox.put(encode_next_json(payload))
 
         async def pump() -> None:
             try:
-                await run_operation(
-                    engine,
-                    prepared,
-                    request.variables,
-                    context,
-                    emit,
-                    incremental=self._incremental,
+                await self._run(
+                    http_request, operation, (prepared, request.variables, context), emit
                 )
                 await outbox.put(_COMPLETE)
             except Exception as error:  # a bug in the host code, not in a resolver
@@ -318,7 +322,8 @@ class GraphQLSSEHandler:
                 reservation.stop(operation_id)
                 return
             ensure_operation_allowed_for_method(head.method, prepared.operation_type.value)
-            context = await engine.context_for(Request(scope, receive), data)
+            http_request = Request(scope, receive)
+            context = await engine.context_for(http_request, data)
         except BaseException:
             if reservation.state is not StreamState.CLOSED:
                 reservation.stop(operation_id)
@@ -326,19 +331,20 @@ class GraphQLSSEHandler:
         if not reservation.is_running(operation_id):
             await _respond(send, 204, b"", None)  # stopped (or the stream ended) meanwhile
             return
-        coroutine = self._run_on_stream(entry, operation_id, prepared, request.variables, context)
+        operation = describe_operation(operation_id, prepared, request.to_json_body())
+        execution = (prepared, request.variables, context)
+        coroutine = self._run_on_stream(entry, http_request, operation, execution)
         entry.tasks[operation_id] = asyncio.ensure_future(coroutine)
         await _respond(send, 202, b"", None)
 
     async def _run_on_stream(
         self,
         entry: _Entry,
-        operation_id: str,
-        prepared: PreparedOperation,
-        variables: JSONObject | None,
-        context: object,
+        http_request: Request,
+        operation: Operation,
+        execution: tuple[PreparedOperation, JSONObject | None, object],
     ) -> None:
-        reservation, outbox = entry.reservation, entry.outbox
+        reservation, outbox, operation_id = entry.reservation, entry.outbox, operation.id
 
         async def emit(payload: bytes) -> None:
             frame = reservation.send_next(operation_id, payload)
@@ -346,9 +352,7 @@ class GraphQLSSEHandler:
                 await outbox.put(frame)
 
         try:
-            await run_operation(
-                self.engine, prepared, variables, context, emit, incremental=self._incremental
-            )
+            await self._run(http_request, operation, execution, emit)
             frame = reservation.send_complete(operation_id)
             if frame is not None:
                 await outbox.put(frame)
@@ -357,6 +361,23 @@ class GraphQLSSEHandler:
         finally:
             if entry.tasks.get(operation_id) is asyncio.current_task():
                 del entry.tasks[operation_id]
+
+    async def _run(
+        self,
+        http_request: Request,
+        operation: Operation,
+        execution: tuple[PreparedOperation, JSONObject | None, object],
+        emit: Emit,
+    ) -> None:
+        await run_hooked(
+            self.engine,
+            (self.on_operation, self.on_complete),
+            request=http_request,
+            operation=operation,
+            execution=execution,
+            emit=emit,
+            incremental=self._incremental,
+        )
 
     async def _stop(self, head: RequestHead, send: Send) -> None:
         entry = self._entry(head)
