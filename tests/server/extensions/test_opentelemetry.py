@@ -238,3 +238,19 @@ def test_an_sse_operation_gets_a_span_parented_by_the_traceparent_header(
     assert dict(span.attributes or {})["graphql.operation.type"] == "subscription"
     assert span.parent is not None
     assert (span.parent.trace_id, span.parent.span_id) == (int(TRACE_ID, 16), int(PARENT_ID, 16))
+
+
+def test_meta_fields_pass_through_the_resolver_spans(
+    tracing: OpenTelemetry, exporter: InMemorySpanExporter
+) -> None:
+    client = app_with(tracing, resolver_spans=True)
+    answer = client.post("/", json={"query": "{ __typename hello book { __typename title } }"})
+    assert answer.json() == {
+        "data": {
+            "__typename": "Query",
+            "hello": "Hello, world!",
+            "book": {"__typename": "Book", "title": "Dune"},
+        }
+    }
+    names = sorted(span.name for span in exporter.get_finished_spans())
+    assert names == ["Query.book", "Query.hello", "query"]

@@ -145,9 +145,10 @@ class _ResolverSpans:
         info: GraphQLResolveInfo[object],
         **args: object,
     ) -> object:
-        field = info.parent_type.fields[info.field_name]
+        # Meta-fields (`__typename`, `__schema`, `__type`) are not among the type's fields.
+        field = info.parent_type.fields.get(info.field_name)
         # Fields read from their parent, and operations nobody traces, cost one check each.
-        if field.resolve is None or not trace.get_current_span().is_recording():
+        if field is None or field.resolve is None or not trace.get_current_span().is_recording():
             return next_(root, info, **args)
         span = self._tracer.start_span(
             f"{info.parent_type.name}.{info.field_name}",
