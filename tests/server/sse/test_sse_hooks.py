@@ -3,6 +3,9 @@ per operation however it ended (completed, stopped by DELETE, the client gone)."
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from graphql import OperationType
 from starlette.requests import Request
 
@@ -146,3 +149,16 @@ async def test_single_mode_stream_disconnect_completes_every_operation(probe: Pr
     completed = sorted(op.id for kind, op in recorder.calls if kind == "complete")
     assert completed == ["g1", "g2"]
     assert probe.closed == 2
+
+
+async def test_a_failing_on_complete_is_logged_as_the_sse_hook(
+    probe: Probe, caplog: pytest.LogCaptureFixture
+) -> None:
+    def on_complete(_request: Request, _operation: Operation) -> None:
+        raise RuntimeError("cleanup broke")
+
+    app = make_app(probe, sse_handler=GraphQLSSEHandler(on_complete=on_complete))
+    with caplog.at_level(logging.ERROR):
+        exchange = await post(app, {"query": "{ hello }"})
+    assert messages_in(exchange.body)[-1] == Complete()  # the operation itself went through
+    assert "The SSE on_complete hook failed" in [record.getMessage() for record in caplog.records]

@@ -73,7 +73,9 @@ async def run_hooked(
                 return
         await run_operation(engine, prepared, variables, context, emit, incremental=incremental)
     finally:
-        await call_hook(on_complete, request, operation, logger=engine.logger, name="on_complete")
+        await call_hook(
+            on_complete, request, operation, logger=engine.logger, name="SSE on_complete"
+        )
 
 
 async def run_operation(

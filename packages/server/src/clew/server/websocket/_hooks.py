@@ -73,7 +73,10 @@ OnComplete: TypeAlias = "Callable[[WebSocket, Operation], object | Awaitable[obj
 async def call_hook(
     hook: Callable[..., object] | None, *args: object, logger: logging.Logger, name: str
 ) -> None:
-    """Run a notification hook (sync or async); its failure is logged and goes no further."""
+    """Run a notification hook (sync or async); its failure is logged and goes no further.
+
+    `name` says which hook of which transport, for the log line ("WebSocket on_complete").
+    """
     if hook is None:
         return
     try:
@@ -81,7 +84,7 @@ async def call_hook(
         if isawaitable(result):
             await result
     except Exception:
-        logger.exception("The WebSocket %s hook failed", name)
+        logger.exception("The %s hook failed", name)
 
 
 @final

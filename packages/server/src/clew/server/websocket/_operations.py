@@ -262,7 +262,7 @@ class Operations:
                     self._websocket,
                     running.operation,
                     logger=self._logger,
-                    name="on_complete",
+                    name="WebSocket on_complete",
                 )
 
 

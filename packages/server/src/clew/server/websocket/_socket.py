@@ -139,7 +139,10 @@ class Socket:
             conn.connection_closed()
             await self._operations.stop_all()
             await call_hook(
-                self._hooks.on_disconnect, websocket, logger=self._logger, name="on_disconnect"
+                self._hooks.on_disconnect,
+                websocket,
+                logger=self._logger,
+                name="WebSocket on_disconnect",
             )
             self._finished()
 
