@@ -99,10 +99,15 @@ class Results:
         found.append((f"hello: clew p99 / p50 = {tail:.2f} (≤ {HELLO_TAIL})", tail <= HELLO_TAIL))
         return found
 
-    def failures(self) -> list[str]:
-        """Every (row, target) that answered wrongly or not at all."""
+    def failures(self, *, partial: bool = False) -> list[str]:
+        """Every (row, target) that answered wrongly or not at all.
+
+        `partial` (a run of some groups only) ignores the rows that were not measured at all.
+        """
         wrong = []
         for row in self.rows:
+            if partial and not self.samples.get(row.key):
+                continue
             for target in (row.baseline, "clew", *row.others):
                 samples = self.samples.get(row.key, {}).get(target)
                 if not samples:
@@ -171,7 +176,10 @@ def print_report(results: Results) -> None:
     print("qlient cannot subscribe over graphql-transport-ws (it speaks only graphql-ws).")
     print()
     for text, met in results.checks():
-        print(f"{'met    ' if met else 'NOT met'}  {text}")
+        if "nan" in text:
+            print(f"-------  {text.replace('nan', 'not measured')}")
+        else:
+            print(f"{'met    ' if met else 'NOT met'}  {text}")
 
 
 def _version(distribution: str) -> str:
