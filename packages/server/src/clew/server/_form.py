@@ -18,9 +18,13 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.datastructures import FormData, Headers, UploadFile
 
-from clew.protocol.http import RequestError
+from clew.protocol.http import GraphQLRequest, RequestError, parse_multipart_request
 
-__all__ = ["FormLimits", "read_form"]
+from ._http_io import stream_body
+from ._limits import Limits
+from ._types import Receive, Scope
+
+__all__ = ["FormLimits", "multipart_graphql_request", "read_form", "read_request_form"]
 
 #: File contents stay in memory up to this size, then move to a temporary file.
 _SPOOL_MAX_SIZE: Final = 1024 * 1024
@@ -170,3 +174,28 @@ async def read_form(headers: Headers, body: AsyncIterator[bytes], limits: FormLi
             raise RequestError(400, "Invalid multipart request: the body is malformed") from None
         raise
     return FormData(reader.items)
+
+
+async def read_request_form(scope: Scope, receive: Receive, limits: Limits) -> FormData:
+    """The multipart body of an HTTP request (ASGI `scope`), read under the app's `limits`."""
+    # Files are spooled by the reader; the stream as a whole may carry every allowed file.
+    budget = limits.max_body_bytes + limits.max_files * limits.max_upload_bytes
+    form_limits = FormLimits(
+        max_files=limits.max_files,
+        max_fields=limits.max_files + 2,
+        max_field_bytes=limits.max_body_bytes,
+        max_file_bytes=limits.max_upload_bytes,
+    )
+    return await read_form(Headers(scope=scope), stream_body(receive, budget), form_limits)
+
+
+def multipart_graphql_request(form: FormData, max_files: int) -> GraphQLRequest:
+    """The GraphQL multipart request a form carries, its files placed in the variables."""
+    operations, file_map = form.get("operations"), form.get("map")
+    if not isinstance(operations, str) or not isinstance(file_map, str):
+        raise RequestError(400, "A multipart request needs the 'operations' and 'map' fields first")
+    files = {key: value for key, value in form.multi_items() if isinstance(value, UploadFile)}
+    parsed = parse_multipart_request(operations, file_map, files, max_files=max_files)
+    if isinstance(parsed, list):
+        raise RequestError(400, "Batched multipart requests are not supported")
+    return parsed

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Final, cast
 import orjson
 from graphql import DocumentNode, OperationType
 from graphql.execution import MiddlewareManager
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -35,10 +34,11 @@ from clew.protocol.http import (
 from ._documents import DocumentRefusal
 from ._execution import InternalServerError, PreparationFailure, PreparedOperation
 from ._extensions import ExtensionFactory
+from ._form import multipart_graphql_request, read_request_form
 from ._handler_base import GraphQLHttpHandlerBase, GraphQLResult
-from ._http_io import CONTENT_TYPES, preflighted, read_body, request_data
+from ._http_io import CONTENT_TYPES, MediaTypes, preflighted, read_body, request_data
 from ._options import ExtensionsOption, MiddlewareOption
-from ._types import Receive, RequestData, Scope
+from ._types import RequestData
 from .explorer import ASSET_PARAMETER
 
 if TYPE_CHECKING:
@@ -74,15 +74,7 @@ class HTTPSeams(GraphQLHttpHandlerBase):
     _methods: str
     _per_request_options: bool
 
-    if TYPE_CHECKING:  # the helpers the fast path shares, defined by GraphQLHTTPHandler
-
-        def _negotiate(self, accept: str | None) -> MediaType: ...
-
-        def _content_type(self, header: str | None) -> MediaType: ...
-
-        async def _read_form(self, scope: Scope, receive: Receive) -> FormData: ...
-
-        def _multipart_request(self, form: FormData) -> GraphQLRequest: ...
+    _media_types: MediaTypes
 
     # -- Ariadne's methods -------------------------------------------------------------------
 
@@ -125,7 +117,7 @@ class HTTPSeams(GraphQLHttpHandlerBase):
 
     async def graphql_http_server(self, request: Request) -> Response:
         """Read the request's GraphQL parameters, execute them, and build the JSON response."""
-        self._negotiate(request.headers.get("accept"))  # a 406 before any work
+        self._media_types.response(request.headers.get("accept"))  # a 406 before any work
         try:
             data = await self.extract_data_from_request(request)
             try:
@@ -143,7 +135,7 @@ class HTTPSeams(GraphQLHttpHandlerBase):
         """The request's GraphQL parameters: from the JSON body, the multipart form or the URL."""
         if request.method == "GET":
             return self.extract_data_from_get_request(request)
-        kind = self._content_type(request.headers.get("content-type"))
+        kind = self._media_types.request(request.headers.get("content-type"))
         if kind is MediaType.JSON:
             return await self.extract_data_from_json_request(request)
         if self.csrf_protection and not preflighted(request.scope["headers"]):
@@ -168,9 +160,10 @@ class HTTPSeams(GraphQLHttpHandlerBase):
 
     async def extract_data_from_multipart_request(self, request: Request) -> RequestData:
         """The GraphQL multipart request's parameters, files placed in the variables."""
-        form = await self._read_form(request.scope, request.receive)
+        limits = self.engine.limits
+        form = await read_request_form(request.scope, request.receive, limits)
         request.scope.setdefault(_FORMS_SCOPE_KEY, []).append(form)
-        return request_data(self._multipart_request(form))
+        return request_data(multipart_graphql_request(form, limits.max_files))
 
     def extract_data_from_get_request(self, request: Request) -> RequestData:
         """The URL's parameters, `variables` and `extensions` decoded from JSON."""
@@ -258,7 +251,7 @@ class HTTPSeams(GraphQLHttpHandlerBase):
         self, request: Request, result: FormattedExecutionResult, success: bool
     ) -> Response:
         """The response for `result`, its status from clew's status rules (see `StatusRules`)."""
-        media_type = self._negotiate(request.headers.get("accept"))
+        media_type = self._media_types.response(request.headers.get("accept"))
         outcome = request.scope.get(FAILURE_SCOPE_KEY)
         content_type = CONTENT_TYPES[media_type].decode()
         if isinstance(outcome, GraphQLResult) and outcome.status_code is not None:

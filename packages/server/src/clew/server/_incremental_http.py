@@ -14,7 +14,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Final
 
-import orjson
 from graphql import OperationType
 from starlette.requests import ClientDisconnect, Request
 
@@ -35,6 +34,7 @@ from clew.protocol.incremental import (
 )
 from clew.server._documents import DocumentRefusal
 from clew.server._execution import Engine, InternalServerError, PreparationFailure
+from clew.server._http_io import JSON_CONTENT_TYPE, encode_headers, respond, respond_error
 from clew.server._incremental import execute_incrementally
 from clew.server._types import Receive, Scope, Send
 from clew.server.sse._request import RequestHead, read_graphql_request
@@ -42,7 +42,6 @@ from clew.server.sse._stream import wait_for_disconnect
 
 __all__ = ["IncrementalHTTPHandler"]
 
-_JSON: Final = b"application/json; charset=utf-8"
 _SUBSCRIPTION_OVER_HTTP: Final = (
     "Subscriptions are served over WebSocket or SSE at this endpoint, not over multipart HTTP"
 )
@@ -71,10 +70,7 @@ class IncrementalHTTPHandler:
         try:
             await self._run(scope, receive, send, chosen)
         except RequestError as error:
-            headers = [
-                (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in error.headers.items()
-            ]
-            await _respond(send, error.status_code, orjson.dumps(error.result), headers)
+            await respond_error(send, error)
         except ClientDisconnect:
             pass
         return True
@@ -90,7 +86,8 @@ class IncrementalHTTPHandler:
         )
         if isinstance(prepared, DocumentRefusal):
             body = engine.encode({"errors": prepared.errors})
-            await _respond(send, prepared.status_code, body)
+            headers = encode_headers(prepared.headers)
+            await respond(send, prepared.status_code, body, JSON_CONTENT_TYPE, headers)
             return
         if isinstance(prepared, PreparationFailure):
             await self._reply(send, {"errors": prepared.errors}, prepared.kind)
@@ -104,7 +101,7 @@ class IncrementalHTTPHandler:
         try:
             outcome = await execute_incrementally(engine, prepared, request.variables, context)
         except InternalServerError as error:
-            await _respond(send, 500, engine.encode(error.result))
+            await respond(send, 500, engine.encode(error.result), JSON_CONTENT_TYPE)
             return
         if isinstance(outcome, dict):
             await self._reply(send, outcome, FailureKind.VARIABLE_COERCION)
@@ -122,7 +119,7 @@ class IncrementalHTTPHandler:
             failure=None if data_present else failure,
             rules=self.status_rules,
         )
-        await _respond(send, status, self.engine.encode(result))
+        await respond(send, status, self.engine.encode(result), JSON_CONTENT_TYPE)
 
     async def _stream(
         self,
@@ -162,12 +159,3 @@ class IncrementalHTTPHandler:
                 await close()
         if task.done() and not task.cancelled() and task.exception() is not None:
             self.engine.logger.error("Incremental delivery failed", exc_info=task.exception())
-
-
-async def _respond(
-    send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None
-) -> None:
-    headers = [(b"content-length", str(len(body)).encode()), (b"content-type", _JSON)]
-    headers.extend(extra or [])
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

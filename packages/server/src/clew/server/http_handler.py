@@ -18,7 +18,6 @@ from urllib.parse import parse_qsl
 
 import orjson
 from graphql import OperationType
-from starlette.datastructures import FormData, Headers, UploadFile
 from starlette.requests import ClientDisconnect, Request
 
 from clew.protocol import FormattedExecutionResult
@@ -29,11 +28,8 @@ from clew.protocol.http import (
     RequestError,
     StatusRules,
     accepts_html,
-    check_post_content_type,
     check_request_method,
     ensure_operation_allowed_for_method,
-    negotiate_response_media_type,
-    parse_multipart_request,
     parse_request_value,
     response_status,
 )
@@ -41,14 +37,18 @@ from clew.protocol.http import (
 from ._documents import DocumentRefusal
 from ._errors import INTERNAL_ERROR_MESSAGE, request_error
 from ._execution import Engine, InternalServerError, PreparationFailure, PreparedOperation
-from ._form import FormLimits, read_form
+from ._form import multipart_graphql_request, read_request_form
 from ._handler_base import GraphQLResult
 from ._http_io import (
     CONTENT_TYPES,
+    JSON_CONTENT_TYPE,
     PREFLIGHT_HEADERS,
+    MediaTypes,
+    encode_headers,
     read_body,
     request_data,
-    stream_body,
+    respond,
+    respond_error,
     too_large,
 )
 from ._http_seams import HTTPSeams
@@ -59,10 +59,6 @@ from .explorer import ASSET_PARAMETER, Explorer, ExplorerFile, ExplorerLike
 __all__ = ["PREFLIGHT_HEADERS", "GraphQLHTTPHandler"]
 
 _CONTENT_TYPES: Final = CONTENT_TYPES
-_JSON_CONTENT_TYPE: Final = _CONTENT_TYPES[MediaType.JSON]
-_POST_TYPES: Final = (MediaType.JSON, MediaType.MULTIPART_FORM_DATA)
-#: Distinct Accept / Content-Type values remembered per handler; clients send few of them.
-_NEGOTIATION_CACHE_SIZE: Final = 64
 
 
 #: The methods whose override sends every request through the Starlette-shaped seams.
@@ -136,9 +132,7 @@ class GraphQLHTTPHandler(HTTPSeams):
         self._explorer_headers: list[tuple[bytes, bytes]] = []
         self._explorer_files: dict[str, ExplorerFile] = {}
         self._methods = "GET, POST, OPTIONS" if allow_get else "POST, OPTIONS"
-        self._post_types = _POST_TYPES if multipart_uploads else (MediaType.JSON,)
-        self._accept_cache: dict[str | None, MediaType | None] = {}
-        self._content_type_cache: dict[str, MediaType] = {}
+        self._media_types = MediaTypes(multipart=multipart_uploads)
 
     def configure(self, engine: Engine, explorer: ExplorerLike | None = None) -> None:  # type: ignore[override]
         """Attach the app's engine, and its explorer (None when off or introspection is off).
@@ -177,7 +171,7 @@ class GraphQLHTTPHandler(HTTPSeams):
             else:
                 check_request_method(method, allow_get=self.allow_get)
         except RequestError as error:
-            await self._send_request_error(send, error)
+            await respond_error(send, error)
         except ClientDisconnect:
             return
         except _ResponseFailed as failure:
@@ -187,7 +181,7 @@ class GraphQLHTTPHandler(HTTPSeams):
             # A bug or an outage past the resolvers (a result JSON cannot carry, a failing
             # context builder): logged with its traceback, answered with a masked JSON 500.
             self.engine.logger.exception("The GraphQL HTTP request failed")
-            await _respond(send, 500, _INTERNAL_ERROR_BODY, _JSON_CONTENT_TYPE)
+            await _respond(send, 500, _INTERNAL_ERROR_BODY, JSON_CONTENT_TYPE)
 
     async def _handle_through_seams(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -198,7 +192,7 @@ class GraphQLHTTPHandler(HTTPSeams):
         except Exception:
             # As on the fast path: logged with its traceback, answered with a masked JSON 500.
             self.engine.logger.exception("The GraphQL HTTP request failed")
-            await _respond(send, 500, _INTERNAL_ERROR_BODY, _JSON_CONTENT_TYPE)
+            await _respond(send, 500, _INTERNAL_ERROR_BODY, JSON_CONTENT_TYPE)
             return
         await response(scope, receive, send)
 
@@ -217,8 +211,8 @@ class GraphQLHTTPHandler(HTTPSeams):
                 content_length = int(value) if value.isdigit() else -1
             elif name in PREFLIGHT_HEADERS and value.strip():
                 preflighted = True
-        media_type = self._negotiate(accept)
-        kind = self._content_type(content_type)
+        media_type = self._media_types.response(accept)
+        kind = self._media_types.request(content_type)
         limits = self.engine.limits
         if kind is MediaType.JSON:
             if content_length > limits.max_body_bytes:
@@ -253,9 +247,9 @@ class GraphQLHTTPHandler(HTTPSeams):
                 "Multipart requests need a non-empty 'GraphQL-Require-Preflight' (or "
                 "'Apollo-Require-Preflight') header, which protects uploads against CSRF",
             )
-        form = await self._read_form(scope, receive)
+        form = await read_request_form(scope, receive, self.engine.limits)
         try:
-            request = self._multipart_request(form)
+            request = multipart_graphql_request(form, self.engine.limits.max_files)
             data = request_data(request)
             await self._run(
                 scope, receive, send, request, data=data, media_type=media_type, method="POST"
@@ -305,7 +299,7 @@ class GraphQLHTTPHandler(HTTPSeams):
                 )
         if not self.allow_get:
             check_request_method("GET", allow_get=False)
-        media_type = self._negotiate(accept)
+        media_type = self._media_types.response(accept)
         request = GraphQLRequest.from_query_params(params)
         await self._run(
             scope, receive, send, request, data=params, media_type=media_type, method="GET"
@@ -401,10 +395,7 @@ class GraphQLHTTPHandler(HTTPSeams):
             request.query, request.operation_name, request.extensions
         )
         if isinstance(prepared, DocumentRefusal):
-            headers = [
-                (k.lower().encode("latin-1"), v.encode("latin-1"))
-                for k, v in prepared.headers.items()
-            ]
+            headers = encode_headers(prepared.headers)
             content_type = _CONTENT_TYPES[media_type]
             return _Reply(
                 prepared.status_code, {"errors": prepared.errors}, (content_type, headers)
@@ -437,13 +428,13 @@ class GraphQLHTTPHandler(HTTPSeams):
             try:
                 result = await self.execute_prepared(connection, request, prepared, data, None)
             except InternalServerError as error:
-                return _Reply(500, error.result, (_JSON_CONTENT_TYPE, None))
+                return _Reply(500, error.result, (JSON_CONTENT_TYPE, None))
             return self._result_reply(result, media_type, FailureKind.VARIABLE_COERCION)
         context = await engine.context_for(connection, data)
         try:
             result = await engine.execute(prepared, request.variables, context)
         except InternalServerError as error:
-            return _Reply(500, error.result, (_JSON_CONTENT_TYPE, None))
+            return _Reply(500, error.result, (JSON_CONTENT_TYPE, None))
         return self._result_reply(result, media_type, FailureKind.VARIABLE_COERCION)
 
     async def _run_through_execute(
@@ -452,13 +443,10 @@ class GraphQLHTTPHandler(HTTPSeams):
         try:
             outcome = await self.execute_graphql_query(Request(scope, receive), data)
         except InternalServerError as error:
-            return _Reply(500, error.result, (_JSON_CONTENT_TYPE, None))
+            return _Reply(500, error.result, (JSON_CONTENT_TYPE, None))
         _, result = outcome
         if isinstance(outcome, GraphQLResult) and outcome.status_code is not None:
-            headers = [
-                (k.lower().encode("latin-1"), v.encode("latin-1"))
-                for k, v in outcome.headers.items()
-            ]
+            headers = encode_headers(outcome.headers)
             return _Reply(outcome.status_code, result, (_CONTENT_TYPES[media_type], headers))
         failure = getattr(outcome, "failure", None) or FailureKind.VALIDATION
         return self._result_reply(result, media_type, failure)
@@ -475,73 +463,6 @@ class GraphQLHTTPHandler(HTTPSeams):
             rules=self.status_rules,
         )
         return _Reply(status, result, (_CONTENT_TYPES[media_type], None))
-
-    async def _send_request_error(self, send: Send, error: RequestError) -> None:
-        headers = [
-            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in error.headers.items()
-        ]
-        body = orjson.dumps(error.result)
-        await _respond(send, error.status_code, body, _JSON_CONTENT_TYPE, headers)
-
-    # -- negotiation (cached: a handful of distinct header values hit the hot path) -------
-
-    def _negotiate(self, accept: str | None) -> MediaType:
-        try:
-            media_type = self._accept_cache[accept]
-        except KeyError:
-            media_type = negotiate_response_media_type(accept)
-            if len(self._accept_cache) < _NEGOTIATION_CACHE_SIZE:
-                self._accept_cache[accept] = media_type
-        if media_type is None:
-            raise RequestError(
-                406,
-                "The Accept header allows no media type this endpoint produces; accept "
-                "application/graphql-response+json or application/json",
-            )
-        return media_type
-
-    def _content_type(self, header: str | None) -> MediaType:
-        if header is not None:
-            known = self._content_type_cache.get(header)
-            if known is not None:
-                return known
-        media_type = check_post_content_type(header, self._post_types)
-        # A multipart type carries a per-request boundary, so only JSON is worth remembering.
-        if (
-            header is not None
-            and media_type is MediaType.JSON
-            and len(self._content_type_cache) < _NEGOTIATION_CACHE_SIZE
-        ):
-            self._content_type_cache[header] = media_type
-        return media_type
-
-    # -- multipart -------------------------------------------------------------------------
-
-    async def _read_form(self, scope: Scope, receive: Receive) -> FormData:
-        limits = self.engine.limits
-        # Files are spooled by the reader; the stream as a whole may carry every allowed file.
-        budget = limits.max_body_bytes + limits.max_files * limits.max_upload_bytes
-        form_limits = FormLimits(
-            max_files=limits.max_files,
-            max_fields=limits.max_files + 2,
-            max_field_bytes=limits.max_body_bytes,
-            max_file_bytes=limits.max_upload_bytes,
-        )
-        return await read_form(Headers(scope=scope), stream_body(receive, budget), form_limits)
-
-    def _multipart_request(self, form: FormData) -> GraphQLRequest:
-        operations, file_map = form.get("operations"), form.get("map")
-        if not isinstance(operations, str) or not isinstance(file_map, str):
-            raise RequestError(
-                400, "A multipart request needs the 'operations' and 'map' fields first"
-            )
-        files = {key: value for key, value in form.multi_items() if isinstance(value, UploadFile)}
-        parsed = parse_multipart_request(
-            operations, file_map, files, max_files=self.engine.limits.max_files
-        )
-        if isinstance(parsed, list):
-            raise RequestError(400, "Batched multipart requests are not supported")
-        return parsed
 
 
 #: The body of a 500 for a failure the request's own errors cannot describe.
@@ -574,13 +495,8 @@ async def _respond(
     content_type: bytes | None,
     extra_headers: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
-    headers = [(b"content-length", str(len(body)).encode())]
-    if content_type is not None:
-        headers.append((b"content-type", content_type))
-    if extra_headers:
-        headers.extend(extra_headers)
+    # A failed write is told apart from a failed request: no second response may follow it.
     try:
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await respond(send, status, body, content_type, extra_headers)
     except Exception as exc:
         raise _ResponseFailed(exc) from exc

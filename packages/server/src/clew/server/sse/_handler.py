@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from inspect import isawaitable
 from typing import Final, TypeAlias
 
-import orjson
 from starlette.requests import ClientDisconnect, Request
 
 from clew.protocol._types import JSONObject
@@ -40,6 +39,7 @@ from clew.protocol.sse import (
 )
 from clew.server._documents import DocumentRefusal
 from clew.server._execution import Engine, PreparationFailure, PreparedOperation
+from clew.server._http_io import JSON_CONTENT_TYPE, respond, respond_error
 from clew.server._incremental import supports_incremental
 from clew.server._types import Receive, Scope, Send
 from clew.server.websocket._hooks import Operation
@@ -55,7 +55,6 @@ __all__ = ["Authenticate", "GraphQLSSEHandler"]
 Authenticate: TypeAlias = Callable[[Request], "Awaitable[object] | object"]
 
 _COMPLETE: Final = encode_message(Complete())
-_JSON: Final = b"application/json; charset=utf-8"
 _TOKEN_HEADER: Final = TOKEN_HEADER.encode()
 
 
@@ -151,7 +150,7 @@ class GraphQLSSEHandler:
         try:
             await self._dispatch(kind, head, scope, receive, send)
         except RequestError as error:
-            await _respond_error(send, error)
+            await respond_error(send, error)
         except ClientDisconnect:
             pass
         return True
@@ -194,9 +193,8 @@ class GraphQLSSEHandler:
             request.query, request.operation_name, request.extensions
         )
         if isinstance(prepared, DocumentRefusal) and prepared.status_code != 200:
-            await _respond(
-                send, prepared.status_code, engine.encode({"errors": prepared.errors}), _JSON
-            )
+            body = engine.encode({"errors": prepared.errors})
+            await respond(send, prepared.status_code, body, JSON_CONTENT_TYPE)
             return
         outbox = Outbox(self.max_queued_events)
         if isinstance(prepared, PreparationFailure | DocumentRefusal):
@@ -273,7 +271,7 @@ class GraphQLSSEHandler:
         loop = asyncio.get_running_loop()
         entry.expiry = loop.call_later(self.reservation_timeout, self._expire, entry)
         self._reservations[token] = entry
-        await _respond(send, 201, token.encode(), b"text/plain; charset=utf-8")
+        await respond(send, 201, token.encode(), b"text/plain; charset=utf-8")
 
     def _expire(self, entry: _Entry) -> None:
         if entry.reservation.state is StreamState.RESERVED:
@@ -318,7 +316,7 @@ class GraphQLSSEHandler:
             if isinstance(prepared, PreparationFailure | DocumentRefusal):
                 body = engine.encode({"errors": prepared.errors})
                 status = 400 if isinstance(prepared, PreparationFailure) else prepared.status_code
-                await _respond(send, status, body, _JSON)
+                await respond(send, status, body, JSON_CONTENT_TYPE)
                 reservation.stop(operation_id)
                 return
             ensure_operation_allowed_for_method(head.method, prepared.operation_type.value)
@@ -329,13 +327,13 @@ class GraphQLSSEHandler:
                 reservation.stop(operation_id)
             raise
         if not reservation.is_running(operation_id):
-            await _respond(send, 204, b"", None)  # stopped (or the stream ended) meanwhile
+            await respond(send, 204, b"", None)  # stopped (or the stream ended) meanwhile
             return
         operation = describe_operation(operation_id, prepared, request.to_json_body())
         execution = (prepared, request.variables, context)
         coroutine = self._run_on_stream(entry, http_request, operation, execution)
         entry.tasks[operation_id] = asyncio.ensure_future(coroutine)
-        await _respond(send, 202, b"", None)
+        await respond(send, 202, b"", None)
 
     async def _run_on_stream(
         self,
@@ -388,23 +386,4 @@ class GraphQLSSEHandler:
                 task.cancel()
                 # The generator's `finally` has run before the client hears 200.
                 await asyncio.gather(task, return_exceptions=True)
-        await _respond(send, 200, b"", None)
-
-
-async def _respond(send: Send, status: int, body: bytes, content_type: bytes | None) -> None:
-    headers = [(b"content-length", str(len(body)).encode())]
-    if content_type is not None:
-        headers.append((b"content-type", content_type))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _respond_error(send: Send, error: RequestError) -> None:
-    body = orjson.dumps(error.result)
-    headers = [
-        (b"content-length", str(len(body)).encode()),
-        (b"content-type", _JSON),
-        *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in error.headers.items()),
-    ]
-    await send({"type": "http.response.start", "status": error.status_code, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+        await respond(send, 200, b"", None)
