@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import BackendFactory, FakeServer, clew_tasks, collect, op
 
 from clew.client import AIOHTTPBackend
 from clew.client._websocket import WebSocketManager
 from clew.client.errors import WebSocketClosedError
+from conftest import BackendFactory, FakeServer, clew_tasks, collect, op
 
 
 async def test_subscription_runs_over_the_derived_ws_endpoint(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import BackendFactory, FakeServer, collect, op
 
 from clew.client import AIOHTTPBackend
 from clew.client.errors import (
@@ -20,6 +19,7 @@ from clew.client.errors import (
     WebSocketClosedError,
     WebSocketProtocolError,
 )
+from conftest import BackendFactory, FakeServer, collect, op
 
 #: Retries fast enough that a loop would show up as many connections within the test.
 RETRY = {"max_attempts": 3, "base_delay": 0.01, "max_delay": 0.02}

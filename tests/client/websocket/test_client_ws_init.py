@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import QUERIES, BackendFactory, FakeServer, collect, op
 
 from clew.client import AIOHTTPClient, RetryPolicy, WebSocketOptions
 from clew.client._websocket import WebSocketManager
 from clew.client.errors import WebSocketClosedError
 from clew.protocol import JSONObject
+from conftest import QUERIES, BackendFactory, FakeServer, collect, op
 
 NO_RETRY = {"max_attempts": 0}
 

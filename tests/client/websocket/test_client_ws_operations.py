@@ -7,7 +7,6 @@ import gc
 from contextlib import aclosing
 
 import pytest
-from conftest import QUERIES, BackendFactory, FakeServer, collect, op
 
 from clew.client import AIOHTTPClient, GraphQLRequest
 from clew.client._builder import OperationKind, operation_kind
@@ -19,6 +18,7 @@ from clew.client.errors import (
     TransportError,
     WebSocketClosedError,
 )
+from conftest import QUERIES, BackendFactory, FakeServer, collect, op
 
 
 async def test_breaking_out_of_async_for_stops_that_operation_only(

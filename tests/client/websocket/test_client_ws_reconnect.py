@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import BackendFactory, FakeServer, collect, op
 
 from clew.client import _ws_session
 from clew.client._websocket import WebSocketManager
 from clew.client.errors import WebSocketClosedError, WebSocketProtocolError
 from clew.protocol import RemoteProtocolError, Role
 from clew.protocol import graphql_transport_ws as tws
+from conftest import BackendFactory, FakeServer, collect, op
 
 PATIENT = {"max_attempts": 20, "base_delay": 0.01, "max_delay": 0.05}
 
