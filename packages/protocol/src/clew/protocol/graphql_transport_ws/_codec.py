@@ -31,7 +31,7 @@ from .messages import (
     Subscribe,
 )
 
-__all__ = ["Dumps", "parse", "serialize"]
+__all__ = ["Dumps", "next_affixes", "parse", "serialize"]
 
 #: A JSON encoder: takes a JSON value, returns its text. Hosts may pass a faster one (orjson).
 Dumps: TypeAlias = Callable[[JSONValue], str]
@@ -80,6 +80,15 @@ def parse(data: str | bytes | bytearray | memoryview) -> Message:
         raise exc._as_remote() from None
 
 
+def next_affixes(operation_id: str, dumps: Dumps = dumps) -> tuple[str, str]:
+    """What surrounds the encoded result in every `next` frame of `operation_id`.
+
+    The one definition of that frame's text: `serialize` uses it per message, and a
+    connection streaming one operation's results computes it once for all of them.
+    """
+    return f'{{"id":{dumps(operation_id)},"type":"next","payload":', "}"
+
+
 def serialize(message: Message, dumps: Dumps = dumps) -> str:
     """Encode `message` as one text frame; `parse(serialize(m)) == m` for every message.
 
@@ -89,8 +98,8 @@ def serialize(message: Message, dumps: Dumps = dumps) -> str:
     try:
         if type(message) is Next:
             # The hot path, one per result: the result encoded once, no intermediate dict.
-            operation_id, result = dumps(message.id), dumps(message.payload)  # type: ignore[arg-type]
-            return f'{{"id":{operation_id},"type":"next","payload":{result}}}'
+            prefix, suffix = next_affixes(message.id, dumps)
+            return prefix + dumps(message.payload) + suffix  # type: ignore[arg-type]
         match message:
             case ConnectionInit() | ConnectionAck() | Ping() | Pong():
                 if message.payload is None:

@@ -7,17 +7,17 @@ arguments, so the same object runs under asyncio, trio, threads or a test with a
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from clew.protocol._codec import dumps as json_dumps
 from clew.protocol._codes import CloseCode
 from clew.protocol._errors import LocalProtocolError, RemoteProtocolError
 from clew.protocol._operations import ConnectionState, OperationRegistry
-from clew.protocol._types import Closure, JSONObject, Role
+from clew.protocol._types import Closure, FormattedExecutionResult, JSONObject, Role
 
-from ._codec import Dumps, parse, serialize
+from ._codec import Dumps, next_affixes, parse, serialize
 from ._state import TRANSITIONS, transition
-from .messages import ConnectionInit, Message, Ping, Pong
+from .messages import ConnectionInit, Message, Next, Ping, Pong
 
 __all__ = ["Connection"]
 
@@ -136,6 +136,35 @@ class Connection:
             self._init_deadline = None
         return frame
 
+    def result_encoder(self, operation_id: str) -> Callable[[FormattedExecutionResult], str | None]:
+        """`send(Next(id=operation_id, payload=...))` for a stream of results, made once.
+
+        Each call returns the frame when `send` would, changing nothing (a `next` moves no
+        state); None when `send` would refuse it, for `send` to say why. The frame's text
+        around the result is encoded once (`next_affixes`), and `send`'s checks are read
+        from `TRANSITIONS` once: per result, the state and the operation's id are looked at.
+        """
+        if type(operation_id) is not str or not operation_id:
+            return _never
+        prefix, suffix = next_affixes(operation_id, self._dumps)
+        dumps, operations = self._dumps, self._operations
+        # A tuple: membership tests identity first, where a set would hash the enum in Python.
+        sendable = tuple(
+            state
+            for (role, state), allowed in TRANSITIONS.items()
+            if role is self.our_role and Next in allowed
+        )
+
+        def encode(payload: FormattedExecutionResult) -> str | None:
+            if self._state in sendable and operation_id in operations and type(payload) is dict:
+                try:
+                    return prefix + dumps(payload) + suffix  # type: ignore[arg-type]
+                except (TypeError, ValueError):
+                    return None  # not JSON: `send` refuses it with the reason
+            return None
+
+        return encode
+
     def reject(self, payload: JSONObject | None = None) -> Closure:
         """Refuse the `connection_init` just received (server): close 4403 Forbidden.
 
@@ -200,3 +229,7 @@ class Connection:
         """Enter CLOSING and build the error the host closes the socket with."""
         self._state = ConnectionState.CLOSING
         return RemoteProtocolError(reason, close_code)
+
+
+def _never(_payload: FormattedExecutionResult) -> None:
+    """The encoder of an id no `next` may carry: `send` refuses each result and says why."""

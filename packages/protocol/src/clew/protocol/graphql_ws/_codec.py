@@ -38,7 +38,7 @@ from .messages import (
     check_error_payload,
 )
 
-__all__ = ["Dumps", "build", "decode", "parse", "serialize"]
+__all__ = ["Dumps", "build", "data_affixes", "decode", "parse", "serialize"]
 
 #: A JSON encoder: takes a JSON value, returns its text. Hosts may pass a faster one (orjson).
 Dumps: TypeAlias = Callable[[JSONValue], str]
@@ -101,6 +101,15 @@ def parse(data: str | bytes | bytearray | memoryview) -> Message:
         raise RemoteProtocolError(exc.reason, CloseCode.PROTOCOL_ERROR) from None
 
 
+def data_affixes(operation_id: str, dumps: Dumps = dumps) -> tuple[str, str]:
+    """What surrounds the encoded result in every `data` frame of `operation_id`.
+
+    The one definition of that frame's text: `serialize` uses it per message, and a
+    connection streaming one operation's results computes it once for all of them.
+    """
+    return f'{{"id":{dumps(operation_id)},"type":"data","payload":', "}"
+
+
 def serialize(message: Message, dumps: Dumps = dumps) -> str:
     """Encode `message` as one text frame; `parse(serialize(m)) == m` for every message.
 
@@ -119,7 +128,8 @@ def _serialize(message: Message, dumps: Dumps) -> str:
     match message:
         case Data(id=operation_id, payload=result):
             # The hot path: one encoder call for the result, no intermediate dict.
-            return f'{{"id":{dumps(operation_id)},"type":"data","payload":{dumps(result)}}}'  # type: ignore[arg-type]
+            prefix, suffix = data_affixes(operation_id, dumps)
+            return prefix + dumps(result) + suffix  # type: ignore[arg-type]
         case ConnectionInit() | ConnectionAck() | ConnectionErrorMessage():
             if message.payload is None:
                 return f'{{"type":"{message.type}"}}'

@@ -24,18 +24,18 @@ received while awaiting the ack as a rejection, ignores `Ka`, and closes with th
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from clew.protocol._codec import JSONDecodeFailure
 from clew.protocol._codec import dumps as json_dumps
 from clew.protocol._codes import CloseCode, limit_close_reason
 from clew.protocol._errors import LocalProtocolError, RemoteProtocolError
-from clew.protocol._operations import ConnectionState, OperationRegistry
-from clew.protocol._types import Closure, JSONObject, Role
+from clew.protocol._operations import ConnectionState, OperationRegistry, OperationState
+from clew.protocol._types import Closure, FormattedExecutionResult, JSONObject, Role
 
-from ._codec import Dumps, build, decode, serialize
-from ._state import Verdict, check_sendable, refusal, rejection_reply, transition
-from .messages import ConnectionErrorMessage, Event, Ka, Message, Refused
+from ._codec import Dumps, build, data_affixes, decode, serialize
+from ._state import TRANSITIONS, Verdict, check_sendable, refusal, rejection_reply, transition
+from .messages import ConnectionErrorMessage, Data, Event, Ka, Message, Refused
 
 __all__ = ["Connection"]
 
@@ -184,6 +184,40 @@ class Connection:
         self._state = new_state
         return frame
 
+    def result_encoder(self, operation_id: str) -> Callable[[FormattedExecutionResult], str | None]:
+        """`send(Data(id=operation_id, payload=...))` for a stream of results, made once.
+
+        Each call returns the frame when `send` would, changing nothing (a `data` moves no
+        state); None when `send` would refuse it, for `send` to say why. The frame's text
+        around the result is encoded once (`data_affixes`), and `send`'s checks are read
+        from `TRANSITIONS` once: per result, the state and the operation's state are looked at.
+        """
+        if type(operation_id) is not str or not operation_id:
+            return _never
+        prefix, suffix = data_affixes(operation_id, self._dumps)
+        dumps, state_of = self._dumps, self._operations.state_of
+        # A tuple: membership tests identity first, where a set would hash the enum in Python.
+        sendable = tuple(
+            state
+            for (role, state), allowed in TRANSITIONS.items()
+            if role is self.our_role and Data in allowed
+        )
+        running = OperationState.RUNNING
+
+        def encode(payload: FormattedExecutionResult) -> str | None:
+            if (
+                self._state in sendable
+                and state_of(operation_id) is running
+                and type(payload) is dict
+            ):
+                try:
+                    return prefix + dumps(payload) + suffix  # type: ignore[arg-type]
+                except (TypeError, ValueError):
+                    return None  # not JSON: `send` refuses it with the reason
+            return None
+
+        return encode
+
     def reject(self, payload: JSONObject | None = None) -> Closure:
         """Refuse the `connection_init` just received (server): `connection_error`, then 1011.
 
@@ -253,3 +287,7 @@ class Connection:
         """Enter CLOSING and build the error the host closes the socket with."""
         self._state = ConnectionState.CLOSING
         return RemoteProtocolError(reason, close_code)
+
+
+def _never(_payload: FormattedExecutionResult) -> None:
+    """The encoder of an id no `data` may carry: `send` refuses each result and says why."""

@@ -312,6 +312,28 @@ class Connection:
         except LocalProtocolError as exc:
             return self._unencodable(operation_id, exc)
 
+    def result_encoder(
+        self, operation_id: str
+    ) -> Callable[[FormattedExecutionResult], str | Unencodable | None]:
+        """Server: `result` for `operation_id`, made once for a stream of its results.
+
+        Each call returns exactly what `result(operation_id, payload)` would, and applies
+        the same rules: it encodes only the result itself around text prepared once, and
+        anything but a frame that may simply be sent (the operation ended, the socket
+        closes, JSON cannot carry it) is left to `result`.
+        """
+        fast = self._inner.result_encoder(operation_id)
+        result = self.result
+
+        def encode(payload: FormattedExecutionResult) -> str | Unencodable | None:
+            if not self._over:
+                frame = fast(payload)
+                if frame is not None:
+                    return frame
+            return result(operation_id, payload)
+
+        return encode
+
     def fail(self, operation_id: str, errors: list[FormattedError]) -> str | Unencodable | None:
         """Server: the `error` ending `operation_id` (legacy: its first error); no `complete`.
 

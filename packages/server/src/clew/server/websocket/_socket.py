@@ -318,7 +318,7 @@ class Socket:
         conn, send = self._conn, self._send
         if conn is None:
             return False
-        result_frame = conn.result
+        result_frame = conn.result_encoder(operation_id)
         async for result in stream:
             if not current() or self._closing:
                 return False
@@ -327,7 +327,7 @@ class Socket:
                 # error. Like graphql-ws' server, end the operation with `error`.
                 await self.error(operation_id, result.get("errors") or [])
                 return False
-            frame = result_frame(operation_id, result)
+            frame = result_frame(result)
             if type(frame) is not str:
                 await self._emit(operation_id, frame)
                 return False
