@@ -355,10 +355,10 @@ async def test_a_failure_inside_the_plan_is_not_hidden_by_a_fallback(
     # graphql-core's answer.
     app = GraphQL.from_sdl(SDL, {"Subscription": {"count": source_of([1, 2])}})
 
-    def broken(*_args: object) -> object:
+    def broken(_event: object) -> object:
         raise RuntimeError("a bug in the plan")
 
-    monkeypatch.setattr(Plan, "run_event", broken)
+    monkeypatch.setattr(Plan, "event_runner", lambda _plan, _executor: broken)
     with caplog.at_level("ERROR", logger="clew.server"):
         results = await stream_results(app, "subscription { count }")
     assert results == [{"errors": [{"message": "Internal server error"}]}]

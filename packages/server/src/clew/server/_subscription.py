@@ -44,8 +44,11 @@ _EXECUTOR: type | None = getattr(graphql.execution, "Executor", None)
 #: The keyword under which `Engine` passes a custom executor class to graphql-core.
 EXECUTOR_KEYWORD = "executor_class" if _GRAPHQL_CORE_3_3 else "execution_context_class"
 
-#: Runs one source event through graphql-core: its result, maybe still to be awaited.
-EventExecutor: TypeAlias = "Callable[[object], ExecutionResult | Awaitable[ExecutionResult]]"
+#: Runs one source event: its result, maybe still to be awaited, or (a compiled plan's event
+#: that raised no error) the wire-shaped result itself, ``{"data": ...}``.
+EventExecutor: TypeAlias = (
+    "Callable[[object], FormattedExecutionResult | ExecutionResult | Awaitable[ExecutionResult]]"
+)
 #: `Engine.format_result` for one result of the operation: `(result, context_value)`.
 ResultFormatter: TypeAlias = "Callable[[ExecutionResult, object], FormattedExecutionResult]"
 #: Logs an exception raised outside the resolvers and returns the safe error result to send.
@@ -96,13 +99,11 @@ def open_source_stream(
         # Built once for the stream; each event runs on a shallow per-event copy.
         per_event = executor.build_per_event_executor
         if plan is not None:
-            run_event = plan.run_event
-
-            def execute_planned(event: object) -> ExecutionResult | Awaitable[ExecutionResult]:
-                return run_event(executor, event)
-
-            return create_source_event_stream(executor), execute_planned
-        run = cast("EventExecutor", graphql.execution.execute_subscription_event)
+            return create_source_event_stream(executor), plan.event_runner(executor)
+        run = cast(
+            "Callable[[object], ExecutionResult | Awaitable[ExecutionResult]]",
+            graphql.execution.execute_subscription_event,
+        )
 
         def execute_event(event: object) -> ExecutionResult | Awaitable[ExecutionResult]:
             return run(per_event(event))
@@ -209,6 +210,8 @@ class SubscriptionStream:
             return self._unexpected(error)
         try:
             result = self._execute(event)
+            if isinstance(result, dict):  # executed without an error: already wire-shaped
+                return result
             if not isinstance(result, ExecutionResult):
                 result = await result
         except Exception as error:  # outside the resolvers: a bug, logged and masked

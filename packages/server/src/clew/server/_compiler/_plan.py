@@ -15,9 +15,9 @@ compiling (`Refused`, with the reason), never discovered while running.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from itertools import product
-from typing import TYPE_CHECKING, Any, final
+from typing import TYPE_CHECKING, Any, TypeAlias, final
 
 from graphql import (
     DocumentNode,
@@ -53,6 +53,8 @@ from graphql.execution.collect_fields import (
 )
 from graphql.execution.values import VariableValues, get_variable_values
 
+from clew.protocol import FormattedExecutionResult
+
 from ._fields import Arguments, Selection, field_runner, typename_runner
 from ._resolvers import EventResolver
 from ._values import Complete, Site, abstract, exact_type, leaf, list_, non_null, object_
@@ -60,12 +62,18 @@ from ._values import Complete, Site, abstract, exact_type, leaf, list_, non_null
 if TYPE_CHECKING:
     from graphql.language import DirectiveNode
 
-__all__ = ["MAX_CONDITIONS", "Plan", "Refused", "compile_plan"]
+__all__ = ["MAX_CONDITIONS", "EventRunner", "Plan", "Refused", "compile_plan"]
 
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 #: More `@skip`/`@include` variables than this and the operation is left to graphql-core.
 MAX_CONDITIONS = 4
 _CONDITIONS = ("skip", "include")
+
+
+#: One subscription event executed: wire-shaped when it raised no error, else its result.
+EventRunner: TypeAlias = (
+    "Callable[[object], FormattedExecutionResult | ExecutionResult | Awaitable[Any]]"
+)
 
 
 class Refused(Exception):
@@ -159,32 +167,66 @@ class Plan:
         self, executor: Executor[Any], event: object
     ) -> ExecutionResult | Awaitable[ExecutionResult]:
         """graphql-core's `execute_subscription_event` for `event`, with `executor` the
-        subscription's: its per-event copy is only made once something needs it (a resolve
-        info, an error), so an event read and completed without either costs neither."""
+        subscription's: `event_runner`'s outcome, as an `ExecutionResult`."""
+        outcome = self.event_runner(executor)(event)
+        if isinstance(outcome, dict):
+            return ExecutionResult(outcome.get("data"), None)
+        return outcome
+
+    def event_runner(self, executor: Executor[Any]) -> EventRunner:
+        """graphql-core's `execute_subscription_event`, for every event of the subscription
+        `executor` was built for, with what they share decided once (the selection: the
+        variables are the subscription's).
+
+        An event executed without an error comes back wire-shaped, ``{"data": data}`` (all
+        that formatting such a result does); any other as an `ExecutionResult`, maybe still
+        to be awaited. The per-event copy of `executor` is only made once something needs it
+        (a resolve info, an error), so an event read and completed without either costs
+        neither.
+        """
         variables = executor.variable_values
         selection = self._selection(variables)
+        execute = selection.execute
+
+        def run(event: object) -> FormattedExecutionResult | ExecutionResult | Awaitable[Any]:
+            scope = _EventScope(executor, event)
+            per_event: Executor[Any] = scope  # type: ignore[assignment]
+            try:
+                data = execute(per_event, event, None)
+                if data.__class__ is not dict:  # a coroutine: something was asynchronous
+                    return _finish(per_event, data)
+            except GraphQLError as error:
+                errors = per_event.collected_errors
+                errors.add(error, None)
+                return ExecutionResult(None, errors.errors)
+            built = scope.built
+            if built is not None and built.collected_errors.errors:
+                return ExecutionResult(data, built.collected_errors.errors)
+            return {"data": data}
+
         leaf = selection.event_leaf
-        if leaf is not None and leaf[3].checked(variables):
-            # `subscription { count }`: the event carries a value of the exact Python type
-            # its scalar returns unchanged, so graphql-core's execution would just copy it.
-            key, read, exact, _arguments = leaf
-            value = read(event)
-            if value.__class__ is exact and (
-                exact is not int or _INT_MIN <= value <= _INT_MAX  # type: ignore[operator]
-            ):
-                return ExecutionResult({key: value}, None)
-        scope = _EventScope(executor, event)
-        per_event: Executor[Any] = scope  # type: ignore[assignment]
-        try:
-            data = selection.execute(per_event, event, None)
-            if data.__class__ is not dict:  # a coroutine: something was asynchronous
-                return _finish(per_event, data)
-        except GraphQLError as error:
-            errors = per_event.collected_errors
-            errors.add(error, None)
-            return ExecutionResult(None, errors.errors)
-        built = scope.built
-        return ExecutionResult(data, built.collected_errors.errors or None if built else None)
+        if leaf is None:
+            return run
+        # `subscription { count }`: an event carrying a value of the exact Python type its
+        # scalar returns unchanged is copied, as graphql-core's execution would, once the
+        # field's arguments are known to coerce with these variables (the first event's run
+        # checks them, as graphql-core would on every event).
+        key, read, exact, arguments = leaf
+        bounded = exact is int
+        checked = False
+
+        def run_leaf(event: object) -> FormattedExecutionResult | ExecutionResult | Awaitable[Any]:
+            nonlocal checked
+            if checked or arguments.checked(variables):
+                checked = True
+                value = read(event)
+                if value.__class__ is exact and (
+                    not bounded or _INT_MIN <= value <= _INT_MAX  # type: ignore[operator]
+                ):
+                    return {"data": {key: value}}  # type: ignore[return-value]
+            return run(event)
+
+        return run_leaf
 
     def run(
         self, executor: Executor[Any], serially: bool
