@@ -212,6 +212,10 @@ def _client(mode: str, kind: str, server: Server, count: int) -> Sample:
 
 
 async def client_rows(ceiling: Server, settings: Settings, results: Results) -> None:
+    # Measured alone (`--only client`), nothing else has waited for the server to start yet.
+    deadline = time.monotonic() + 90
+    await asyncio.to_thread(check_http, ceiling, HELLO_QUERY, HELLO_ANSWER, deadline)
+
     async def sequential(kind: str) -> Sample:
         return await asyncio.to_thread(_client, "sequential", kind, ceiling, settings.queries)
 

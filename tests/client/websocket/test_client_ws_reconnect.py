@@ -237,11 +237,12 @@ async def test_a_bug_while_handling_a_frame_closes_4005_and_fails_the_iterators(
     def broken(*args: object) -> None:
         raise RuntimeError("handler bug")
 
+    # Broken before the socket opens: the session's reader binds its handlers when it starts.
+    monkeypatch.setattr(WebSocketManager, "deliver", broken)
     backend = make_backend()
     hang = backend.execute_subscription(op("Hang"))
     waiting = asyncio.create_task(collect(hang))
     await fake.wait_for(lambda: len(fake.started()) == 1)
-    monkeypatch.setattr(WebSocketManager, "deliver", broken)
     with pytest.raises(WebSocketClosedError) as caught:
         await collect(backend.execute_subscription(op("Count", n=1)))
     assert caught.value.close_code == 4005

@@ -71,9 +71,12 @@ class Operation:
         self._waiter: asyncio.Future[None] | None = None
 
     def push(self, response: GraphQLResponse) -> None:
-        """Queue one result for the caller."""
+        """Queue one result for the caller (`_put`, inlined: one call per result)."""
         if not self.ended:
-            self._put(response)
+            self._items.append(response)
+            waiter = self._waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
 
     def finish(self) -> None:
         """The operation is over; the caller's iteration ends after the queued results."""
@@ -160,19 +163,25 @@ class Subscription:
         if not self._started:
             self._started = True
             self._owner.start(operation)
-        try:
-            item = await operation.get()
-        except asyncio.CancelledError:
-            # The consumer was cancelled: nobody will read further results, stop the operation.
-            self._stop()
-            raise
+        # Results arrive in batches (the reader queues every frame already received before
+        # this task runs): most calls find one queued and never wait.
+        items = operation._items
+        if items:
+            item = items.popleft()
+        else:
+            try:
+                item = await operation.get()
+            except asyncio.CancelledError:
+                # The consumer was cancelled: nobody reads further results, stop the operation.
+                self._stop()
+                raise
+        if type(item) is GraphQLResponse:
+            return item
         if isinstance(item, _End):
             self._closed = True
             raise StopAsyncIteration
-        if isinstance(item, BaseException):
-            self._closed = True
-            raise item
-        return item
+        self._closed = True
+        raise item
 
     async def aclose(self) -> None:
         """Stop the operation now; a no-op once it has ended."""

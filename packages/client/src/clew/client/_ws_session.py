@@ -284,14 +284,20 @@ class Session:
 
     async def _read(self) -> None:
         """Feed every frame to the protocol connection until the socket closes."""
-        socket, conn, outcome = self._ws, self.conn, self.outcome
+        outcome = self.outcome
+        # Bound once: this loop runs once per received frame.
+        receive, process, deliver = self._ws.receive, self.conn.receive, self._host.deliver
+        text, binary = aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY
         try:
             while True:
-                message = await socket.receive()
+                message = await receive()
                 kind = message.type
-                if kind is aiohttp.WSMsgType.TEXT or kind is aiohttp.WSMsgType.BINARY:
-                    for event in conn.receive(message.data):
-                        if not self._dispatch(event):
+                if kind is text or kind is binary:
+                    for event in process(message.data):
+                        if type(event) is ws.ResultReceived:  # the hot path: one per result
+                            outcome.useful = True
+                            deliver(event.id, event.payload)
+                        elif not self._dispatch(event):
                             return
                 elif kind is aiohttp.WSMsgType.CLOSE:
                     outcome.close(int(message.data), str(message.extra or ""))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Callable
 from typing import Final, cast
 
@@ -40,13 +39,16 @@ Text = str | bytes | bytearray | memoryview
 
 #: The standard library's decoder, built once (`json.loads` with an argument builds one a call).
 _DECODER: Final = json.JSONDecoder(parse_constant=_reject_constant)
-#: 19 digits in a row: perhaps an integer beyond 64 bits, which orjson reads as a float.
-_LONG_DIGITS: Final = re.compile(r"[0-9]{19}")
-_LONG_DIGITS_BYTES: Final = re.compile(rb"[0-9]{19}")
+#: 19 digits in a row: perhaps an integer beyond 64 bits, which orjson reads as a float. Found
+#: by turning every ASCII digit into "0" and every other byte into "." (UTF-8 never uses a
+#: digit's byte inside another character), then searching for 19 zeros: a few C calls, about
+#: half of a regular expression's time on a short frame and a tenth on a long one.
+_DIGITS_AS_ZEROS: Final = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x2E for byte in range(256))
+_LONG_DIGITS: Final = b"0" * 19
 
 
 @functools.cache
-def find_orjson_loads() -> Callable[[Text], object] | None:
+def find_orjson_loads() -> Callable[[Text], JSONValue] | None:
     """orjson's decoder if orjson is installed (it is optional: the protocol needs nothing).
 
     Looked up on the first decode, not on import: orjson imports `datetime`, hence `time`,
@@ -56,7 +58,7 @@ def find_orjson_loads() -> Callable[[Text], object] | None:
         import orjson  # noqa: PLC0415
     except ImportError:
         return None
-    return cast("Callable[[Text], object]", orjson.loads)
+    return cast("Callable[[Text], JSONValue]", orjson.loads)
 
 
 def loads_value(data: Text, what: str = "Message") -> JSONValue:
@@ -68,12 +70,11 @@ def loads_value(data: Text, what: str = "Message") -> JSONValue:
         except ValueError:  # orjson.JSONDecodeError: the standard library says why, or accepts
             pass
         else:
-            # Kept only when orjson read it exactly as the standard library would.
-            if isinstance(data, str):
-                if _LONG_DIGITS.search(data) is None:
-                    return cast(JSONValue, value)
-            elif _LONG_DIGITS_BYTES.search(data) is None:
-                return cast(JSONValue, value)
+            # Kept only when orjson read it exactly as the standard library would. A str
+            # orjson decoded holds no lone surrogate (orjson refuses those), so it encodes.
+            raw = data.encode() if isinstance(data, str) else bytes(data)
+            if _LONG_DIGITS not in raw.translate(_DIGITS_AS_ZEROS):
+                return value
     if not isinstance(data, str):
         try:
             data = bytes(data).decode("utf-8")

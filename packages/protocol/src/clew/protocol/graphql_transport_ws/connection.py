@@ -8,6 +8,7 @@ arguments, so the same object runs under asyncio, trio, threads or a test with a
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
+from typing import Final
 
 from clew.protocol._codec import dumps as json_dumps
 from clew.protocol._codes import CloseCode
@@ -17,11 +18,12 @@ from clew.protocol._types import Closure, FormattedExecutionResult, JSONObject, 
 
 from ._codec import Dumps, next_affixes, parse, serialize
 from ._state import TRANSITIONS, transition
-from .messages import ConnectionInit, Message, Next, Ping, Pong
+from .messages import ConnectionInit, Message, MessageType, Next, Ping, Pong
 
 __all__ = ["Connection"]
 
 _ENDED = (ConnectionState.CLOSING, ConnectionState.CLOSED)
+_NEXT: Final = MessageType.NEXT.value
 
 
 class Connection:
@@ -61,6 +63,10 @@ class Connection:
         self._pong_deadline: float | None = None
         self._sending_in: ConnectionState | None = None
         self._sending: Mapping[type[Message], ConnectionState] | None = None
+        # Whether the peer may send `next` now: the table's answer, asked again only when
+        # the state moved (`receive_result` runs once per result).
+        self._results_in: ConnectionState | None = None
+        self._results_allowed = False
 
     @property
     def state(self) -> ConnectionState:
@@ -101,6 +107,31 @@ class Connection:
         elif type(message) is ConnectionInit:
             self._init_deadline = None
         return [message] if counts else []
+
+    def receive_result(self, raw: JSONObject) -> tuple[str, FormattedExecutionResult] | None:
+        """The fast path for what a client receives most: `next` for a running operation.
+
+        `raw` is a decoded frame. Returns its id and result when it is a well-formed `next`
+        the peer may send now (the table says so) for a running operation: the host acts on
+        it exactly as on the `Next` that `receive` would return, and nothing else changes (a
+        `next` moves no state). Returns None for anything else, changing nothing: `receive`
+        decides then, with every rule and error.
+        """
+        if raw.get("type") != _NEXT:
+            return None
+        operation_id, payload = raw.get("id"), raw.get("payload")
+        # `type(x) is` rather than `isinstance`: exact JSON types, and the checks narrow.
+        if type(payload) is not dict or type(operation_id) is not str:
+            return None
+        if operation_id not in self._operations:
+            return None  # a running id is a non-empty string: it passed `send(Subscribe)`
+        state = self._state
+        if state is not self._results_in:
+            allowed = TRANSITIONS.get((self.their_role, state))
+            self._results_in, self._results_allowed = state, allowed is not None and Next in allowed
+        if not self._results_allowed:
+            return None
+        return operation_id, payload  # type: ignore[return-value]  # a dict: a result's shape
 
     def send(self, message: Message) -> str:
         """Check that we may send `message` now and return the frame to write.

@@ -79,11 +79,11 @@ class GraphQLResponse:
         """Validate a decoded body; `ResponseFormatError` says what is not a GraphQL response."""
         if not isinstance(obj, dict):
             raise ResponseFormatError(f"Response must be a JSON object, got {describe(obj)}")
-        if len(obj) == 1 and type(obj.get("data")) is dict:
+        data = obj.get("data")
+        if type(data) is dict and len(obj) == 1:
             # The common result (a subscription event, most queries): data and nothing else.
-            return cls(data=cast(JSONObject, obj["data"]))
+            return cls(data=data)
         body = cast("Mapping[str, JSONValue]", obj)
-        data = body.get("data")
         if data is not None and not isinstance(data, dict):
             raise ResponseFormatError(
                 f"Response 'data' must be an object or null, got {describe(data)}"

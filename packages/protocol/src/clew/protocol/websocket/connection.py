@@ -18,6 +18,7 @@ from typing import Final, TypeAlias, cast
 
 from clew.protocol import graphql_transport_ws as tws
 from clew.protocol import graphql_ws as gws
+from clew.protocol._codec import JSONDecodeFailure, loads_value
 from clew.protocol._codec import dumps as json_dumps
 from clew.protocol._codes import CloseCode, is_retryable, limit_close_reason
 from clew.protocol._errors import LocalProtocolError, RemoteProtocolError
@@ -127,6 +128,8 @@ class Connection:
             self._ack_deadline = None
             self._ka_on_accept = False
         self._inner = inner
+        #: A client tries `receive_result` first: results are most of what it receives.
+        self._flat = not self._server
         self._send = cast("Callable[[_Message], str]", inner.send)
         # The hot path's message class: one result of an operation.
         self._result: Callable[..., _Message] = gws.Data if self._legacy else tws.Next
@@ -159,6 +162,18 @@ class Connection:
         if self._over:
             return []
         inner = self._inner
+        if self._flat:
+            # A client's hot path, one per result: a result for a running operation becomes
+            # its event at once. Anything else (or a frame that does not decode) goes the
+            # full way below, decoded again, with every rule and error as before.
+            try:
+                raw = loads_value(data)
+            except JSONDecodeFailure:
+                raw = None
+            if type(raw) is dict:
+                result = inner.receive_result(raw)
+                if result is not None:
+                    return [ResultReceived(id=result[0], payload=result[1])]
         live = len(inner.operations)
         try:
             received = inner.receive(data)
