@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import pytest
 from graphql import build_schema
@@ -168,3 +169,41 @@ async def test_shutdown_without_requests_returns_at_once() -> None:
     app = make_app(websocket_handlers=[handler])
     await asyncio.wait_for(app.shutdown(), 1)
     assert handler.shutdowns == 1
+
+
+@pytest.mark.parametrize("freeze_gc", [True, False])
+async def test_lifespan_startup_freezes_what_is_alive_and_shutdown_releases_it(
+    freeze_gc: bool,
+) -> None:
+    # A full collection pauses every request in flight for as long as it walks the heap:
+    # what startup leaves alive (modules, the schema) is moved out of its reach, and back at
+    # shutdown. freeze_gc=False leaves the collector alone.
+    assert gc.get_freeze_count() == 0
+    app = GraphQL("type Query { hello: String }", freeze_gc=freeze_gc)
+    inbox: asyncio.Queue[dict[str, object]] = asyncio.Queue()
+    events: list[str] = []
+
+    async def send(message: dict[str, object]) -> None:
+        events.append(str(message["type"]))
+
+    await inbox.put({"type": "lifespan.startup"})
+    lifespan = asyncio.create_task(app({"type": "lifespan"}, inbox.get, send))
+    try:
+        for _ in range(100):
+            if events:
+                break
+            await asyncio.sleep(0.01)
+        assert events == ["lifespan.startup.complete"]
+        frozen = gc.get_freeze_count()
+        if freeze_gc:
+            # The app, its schema and the modules loaded: tens of thousands of objects.
+            assert frozen > 10_000
+        else:
+            assert frozen == 0
+        await inbox.put({"type": "lifespan.shutdown"})
+        await asyncio.wait_for(lifespan, 5)
+        assert events == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()
+        lifespan.cancel()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import partial
@@ -111,6 +112,7 @@ class GraphQL:
         persisted_queries: bool | DocumentStore = True,
         cors: CORS | None = None,
         pubsub: PubSub | None = None,
+        freeze_gc: bool = True,
     ) -> None:
         """`documents` restricts (or extends) what runs to a trusted manifest; APQ is on by
         default with an in-memory store, `persisted_queries` names another store or turns it off.
@@ -193,6 +195,9 @@ class GraphQL:
             self._http = self._cors_middleware
         self._in_flight = 0
         self._idle: asyncio.Event | None = None
+        #: Whether lifespan startup moves what is alive out of the cyclic GC's reach.
+        self.freeze_gc = freeze_gc
+        self._frozen = False
 
     @classmethod
     def from_sdl(
@@ -286,8 +291,10 @@ class GraphQL:
                     # Reported, then raised, as Starlette's router does: the server exits.
                     await send({"type": "lifespan.startup.failed", "message": repr(error)})
                     raise
+                self._freeze()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                self._unfreeze()
                 try:
                     await self.shutdown()
                 except Exception as error:  # reported to the server, which logs it
@@ -295,6 +302,20 @@ class GraphQL:
                 else:
                     await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    def _freeze(self) -> None:
+        """Once started, move every object alive (modules, the schema, the app) out of the
+        cyclic GC's reach: a full collection then walks only what was made since, instead of
+        pausing every request in flight for tens of milliseconds on a large heap."""
+        if self.freeze_gc and not self._frozen:
+            gc.collect()
+            gc.freeze()
+            self._frozen = True
+
+    def _unfreeze(self) -> None:
+        if self._frozen:
+            gc.unfreeze()
+            self._frozen = False
 
     async def shutdown(self) -> None:
         """Finish gracefully: websocket handlers complete their operations and close with 1001,
