@@ -226,7 +226,7 @@ class Connection:
         if type(operation_id) is not str or not operation_id:
             return _never
         prefix, suffix = data_affixes(operation_id, self._dumps)
-        dumps, state_of = self._dumps, self._operations.state_of
+        dumps, state_of = self._dumps, self._operations.view().get
         # A tuple: membership tests identity first, where a set would hash the enum in Python.
         sendable = tuple(
             state

@@ -56,7 +56,7 @@ from graphql.execution.values import VariableValues, get_variable_values
 from clew.protocol import FormattedExecutionResult
 
 from ._fields import Arguments, Selection, field_runner, typename_runner
-from ._resolvers import EventResolver
+from ._resolvers import PLAIN_EVENTS, EventResolver
 from ._values import Complete, Site, abstract, exact_type, leaf, list_, non_null, object_
 
 if TYPE_CHECKING:
@@ -213,13 +213,15 @@ class Plan:
         # checks them, as graphql-core would on every event).
         key, read, exact, arguments = leaf
         bounded = exact is int
+        # An event of that exact type is its own value: `read` would return it unchanged.
+        direct = exact in PLAIN_EVENTS
         checked = False
 
         def run_leaf(event: object) -> FormattedExecutionResult | ExecutionResult | Awaitable[Any]:
             nonlocal checked
             if checked or arguments.checked(variables):
                 checked = True
-                value = read(event)
+                value = event if direct and event.__class__ is exact else read(event)
                 if value.__class__ is exact and (
                     not bounded or _INT_MIN <= value <= _INT_MAX  # type: ignore[operator]
                 ):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import final
 
-__all__ = ["EventResolver"]
+__all__ = ["PLAIN_EVENTS", "EventResolver"]
 
-#: Event types that are never a mapping: the event is the value.
-_PLAIN = frozenset({int, str, float, bool, list, tuple, type(None)})
+#: Event types that are never a mapping: the event is the value (`read` returns it as is).
+PLAIN_EVENTS = frozenset({int, str, float, bool, list, tuple, type(None)})
 
 
 @final
@@ -32,7 +32,7 @@ class EventResolver:
     def read(self, event: object) -> object:
         """The field's value carried by `event`."""
         kind = event.__class__
-        if kind in _PLAIN:
+        if kind in PLAIN_EVENTS:
             return event
         if (kind is dict or isinstance(event, Mapping)) and self.field_name in event:  # type: ignore[operator]
             return event[self.field_name]  # type: ignore[index]
