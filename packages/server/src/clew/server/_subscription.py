@@ -8,7 +8,15 @@ imports the engine.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Mapping,
+    Sequence,
+)
 from inspect import signature
 from typing import TYPE_CHECKING, Protocol, TypeAlias, cast, final
 
@@ -161,6 +169,7 @@ class SubscriptionStream:
         "_hooks",
         "_iterator",
         "_next",
+        "_results",
         "_unexpected",
         "failed",
     )
@@ -186,42 +195,52 @@ class SubscriptionStream:
         #: True once the source raised: the result just returned was the stream's last, and
         #: carries that error (as graphql-ws' server, a transport ends the operation with it).
         self.failed = False
+        self._results: AsyncGenerator[FormattedExecutionResult, None] = self._iterate()
 
-    def __aiter__(self) -> SubscriptionStream:
-        return self
+    def __aiter__(self) -> AsyncIterator[FormattedExecutionResult]:
+        # The results come from one async generator, resumed per event: no coroutine is
+        # created per event, as an `async def __anext__` would.
+        return self._results
 
-    async def __anext__(self) -> FormattedExecutionResult:
-        if self._closed:
-            raise StopAsyncIteration
-        try:
-            event = await self._next()
-        except StopAsyncIteration:
-            await self.aclose()
-            raise
-        except GraphQLError as error:
-            self.failed = True
-            self._report([error])
-            await self.aclose()
-            return self._format(ExecutionResult(None, [error]), self._context)
-        except Exception as error:
-            self.failed = True
-            self._report([UnexpectedError(error)])
-            await self.aclose()
-            return self._unexpected(error)
-        try:
-            result = self._execute(event)
+    def __anext__(self) -> Awaitable[FormattedExecutionResult]:
+        return self._results.__anext__()
+
+    async def _iterate(self) -> AsyncGenerator[FormattedExecutionResult, None]:
+        next_event, execute = self._next, self._execute
+        while not self._closed:
+            try:
+                event = await next_event()
+            except StopAsyncIteration:
+                await self._close_source()
+                return
+            except GraphQLError as error:
+                await self._fail([error])
+                yield self._format(ExecutionResult(None, [error]), self._context)
+                return
+            except Exception as error:
+                await self._fail([UnexpectedError(error)])
+                yield self._unexpected(error)
+                return
+            try:
+                result = execute(event)
+                if not isinstance(result, dict) and not isinstance(result, ExecutionResult):
+                    result = await result
+            except Exception as error:  # outside the resolvers: a bug, logged and masked
+                await self._fail([UnexpectedError(error)])
+                yield self._unexpected(error)
+                return
             if isinstance(result, dict):  # executed without an error: already wire-shaped
-                return result
-            if not isinstance(result, ExecutionResult):
-                result = await result
-        except Exception as error:  # outside the resolvers: a bug, logged and masked
-            self.failed = True
-            self._report([UnexpectedError(error)])
-            await self.aclose()
-            return self._unexpected(error)
-        if result.errors:
-            self._report(result.errors)
-        return self._format(result, self._context)
+                yield result
+                continue
+            if result.errors:
+                self._report(result.errors)
+            yield self._format(result, self._context)
+
+    async def _fail(self, errors: list[GraphQLError]) -> None:
+        """The stream ends with an error: the result that follows is its last."""
+        self.failed = True
+        self._report(errors)
+        await self._close_source()
 
     def _report(self, errors: Sequence[GraphQLError]) -> None:
         if self._hooks is not None:
@@ -229,6 +248,10 @@ class SubscriptionStream:
 
     async def aclose(self) -> None:
         """Stop the subscription and close its source stream (idempotent)."""
+        await self._results.aclose()  # between items (or before the first): it just ends
+        await self._close_source()
+
+    async def _close_source(self) -> None:
         if self._closed:
             return
         self._closed = True
