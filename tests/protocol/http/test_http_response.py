@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -54,6 +56,30 @@ def test_reads_data_errors_and_extensions() -> None:
         ],
         extensions={"t": 1},
     )
+
+
+def test_a_data_only_result_is_the_response_the_constructor_builds() -> None:
+    """`from_mapping` builds the common shape without `__init__`: nothing may tell it apart."""
+    data: JSONObject = {"stream": 1}
+    built = GraphQLResponse.from_mapping({"data": data})
+    expected = GraphQLResponse(data=data)
+    assert type(built) is GraphQLResponse
+    assert built == expected
+    assert repr(built) == repr(expected)
+    assert (built.data, built.errors, built.extensions, built.data_present) == (
+        data,
+        None,
+        None,
+        True,
+    )
+    assert built.data is data  # not copied
+    assert dataclasses.replace(built, data=None, errors=[{"message": "e"}]).data is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.data = None  # type: ignore[misc]
+    # Anything else goes through the constructor's checks.
+    assert GraphQLResponse.from_mapping({"data": data, "extensions": {"a": 1}}).extensions == {
+        "a": 1
+    }
 
 
 def test_null_data_is_told_apart_from_absent_data() -> None:

@@ -115,6 +115,31 @@ def test_any_sequence_of_frames_is_handled_as_by_the_full_path(
 
 
 @pytest.mark.parametrize("subprotocol", [TRANSPORT, LEGACY])
+def test_receive_result_is_the_full_paths_result_or_nothing(subprotocol: Subprotocol) -> None:
+    """A host taking `receive_result` first, then `receive` on None, sees what `receive` gives."""
+    for data in frames(subprotocol):
+        flat, full = (acknowledged(subprotocol, flat=flat) for flat in (True, False))
+        expected = outcome(full, data)
+        result = flat.receive_result(data)
+        if result is None:
+            assert outcome(flat, data) == expected, data
+        else:
+            assert [ResultReceived(id=result[0], payload=result[1])] == expected[0], data
+            assert (flat.state, sorted(flat.operations)) == expected[1:], data
+
+
+def test_receive_result_is_none_for_a_server_and_after_the_end() -> None:
+    server = Connection(TRANSPORT, Role.SERVER)
+    server.receive('{"type":"connection_init"}')
+    server.accept()
+    server.receive(frame(id="1", type="subscribe", payload=QUERY))
+    assert server.receive_result(frame(id="1", type="next", payload=RESULT)) is None
+    client = acknowledged(TRANSPORT, flat=True)
+    client.terminate()
+    assert client.receive_result(frame(id="1", type="next", payload=RESULT)) is None
+
+
+@pytest.mark.parametrize("subprotocol", [TRANSPORT, LEGACY])
 def test_interleaved_subscriptions_each_get_their_results_then_end(
     subprotocol: Subprotocol,
 ) -> None:

@@ -286,18 +286,22 @@ class Session:
         """Feed every frame to the protocol connection until the socket closes."""
         outcome = self.outcome
         # Bound once: this loop runs once per received frame.
-        receive, process, deliver = self._ws.receive, self.conn.receive, self._host.deliver
+        receive, conn, deliver = self._ws.receive, self.conn, self._host.deliver
+        take_result, process = conn.receive_result, conn.receive
         text, binary = aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY
         try:
             while True:
                 message = await receive()
                 kind = message.type
                 if kind is text or kind is binary:
-                    for event in process(message.data):
-                        if type(event) is ws.ResultReceived:  # the hot path: one per result
-                            outcome.useful = True
-                            deliver(event.id, event.payload)
-                        elif not self._dispatch(event):
+                    data = message.data
+                    result = take_result(data)  # the hot path: one per result, no event
+                    if result is not None:
+                        outcome.useful = True
+                        deliver(result[0], result[1])
+                        continue
+                    for event in process(data):
+                        if not self._dispatch(event):
                             return
                 elif kind is aiohttp.WSMsgType.CLOSE:
                     outcome.close(int(message.data), str(message.extra or ""))

@@ -46,6 +46,12 @@ class OperationRegistry:
     def __init__(self) -> None:
         self._active: dict[str, OperationState] = {}
 
+    @property
+    def states(self) -> Mapping[str, OperationState]:
+        """Each running or stopping id and its state, read-only: the same live mapping for the
+        registry's whole life, so a hot path may keep it and look ids up without a call."""
+        return self._active
+
     def __contains__(self, operation_id: object) -> bool:
         return operation_id in self._active
 

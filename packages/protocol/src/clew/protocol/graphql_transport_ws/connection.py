@@ -51,6 +51,7 @@ class Connection:
         self.their_role = Role.SERVER if our_role is Role.CLIENT else Role.CLIENT
         self._state = ConnectionState.AWAITING_INIT
         self._operations = OperationRegistry()
+        self._running = self._operations.states  # for `receive_result`: no call per lookup
         self._dumps = dumps
         is_server = our_role is Role.SERVER
         self._init_deadline = (
@@ -123,7 +124,7 @@ class Connection:
         # `type(x) is` rather than `isinstance`: exact JSON types, and the checks narrow.
         if type(payload) is not dict or type(operation_id) is not str:
             return None
-        if operation_id not in self._operations:
+        if operation_id not in self._running:
             return None  # a running id is a non-empty string: it passed `send(Subscribe)`
         state = self._state
         if state is not self._results_in:

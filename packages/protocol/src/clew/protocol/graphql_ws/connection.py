@@ -69,6 +69,7 @@ class Connection:
         self.their_role = Role.SERVER if our_role is Role.CLIENT else Role.CLIENT
         self._state = ConnectionState.AWAITING_INIT
         self._operations = OperationRegistry()
+        self._running = self._operations.states  # for `receive_result`: no call per lookup
         self._dumps = dumps
         is_server = our_role is Role.SERVER
         self._ka_interval = keepalive_interval if is_server and keepalive_interval else None
@@ -141,7 +142,7 @@ class Connection:
         operation_id, payload = raw.get("id"), raw.get("payload")
         if type(payload) is not dict or type(operation_id) is not str:
             return None
-        if self._operations.state_of(operation_id) is not _RUNNING:
+        if self._running.get(operation_id) is not _RUNNING:
             return None  # a running id is a non-empty string: it passed `send(Start)`
         state = self._state
         if state is not self._results_in:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import cast, final
+from typing import Final, TypeAlias, cast, final
 
 from clew.protocol._codec import JSONDecodeFailure, describe, dumps, loads_value
 from clew.protocol._types import FormattedError, FormattedExecutionResult, JSONObject, JSONValue
@@ -82,7 +82,7 @@ class GraphQLResponse:
         data = obj.get("data")
         if type(data) is dict and len(obj) == 1:
             # The common result (a subscription event, most queries): data and nothing else.
-            return cls(data=data)
+            return _data_only(data)
         body = cast("Mapping[str, JSONValue]", obj)
         if data is not None and not isinstance(data, dict):
             raise ResponseFormatError(
@@ -135,6 +135,29 @@ class GraphQLResponse:
     def to_json(self) -> str:
         """The response body as compact JSON text."""
         return dumps(cast(JSONObject, self.to_result()))
+
+
+#: The writers of `GraphQLResponse`'s slots (member descriptors), for `_data_only`.
+_Setter: TypeAlias = Callable[[GraphQLResponse, object], None]
+_SLOTS: Final = vars(GraphQLResponse)
+_SET_DATA: Final[_Setter] = _SLOTS["data"].__set__
+_SET_ERRORS: Final[_Setter] = _SLOTS["errors"].__set__
+_SET_EXTENSIONS: Final[_Setter] = _SLOTS["extensions"].__set__
+_SET_PRESENT: Final[_Setter] = _SLOTS["data_present"].__set__
+
+
+def _data_only(data: JSONObject) -> GraphQLResponse:
+    """`GraphQLResponse(data=data)` for a result that is an object and nothing else.
+
+    Built slot by slot: one per subscription event, and a frozen dataclass' `__init__` pays a
+    checked attribute write per field plus `__post_init__`, whose rules this shape meets.
+    """
+    response = GraphQLResponse.__new__(GraphQLResponse)
+    _SET_DATA(response, data)
+    _SET_ERRORS(response, None)
+    _SET_EXTENSIONS(response, None)
+    _SET_PRESENT(response, True)
+    return response
 
 
 def parse_batch_response(body: bytes | str, expected_length: int) -> list[GraphQLResponse]:

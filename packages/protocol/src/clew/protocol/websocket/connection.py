@@ -161,19 +161,11 @@ class Connection:
         """
         if self._over:
             return []
-        inner = self._inner
         if self._flat:
-            # A client's hot path, one per result: a result for a running operation becomes
-            # its event at once. Anything else (or a frame that does not decode) goes the
-            # full way below, decoded again, with every rule and error as before.
-            try:
-                raw = loads_value(data)
-            except JSONDecodeFailure:
-                raw = None
-            if type(raw) is dict:
-                result = inner.receive_result(raw)
-                if result is not None:
-                    return [ResultReceived(id=result[0], payload=result[1])]
+            result = self.receive_result(data)
+            if result is not None:
+                return [ResultReceived(id=result[0], payload=result[1])]
+        inner = self._inner
         live = len(inner.operations)
         try:
             received = inner.receive(data)
@@ -188,6 +180,24 @@ class Connection:
             elif event is not None:
                 events.append(cast(Event, event))
         return events
+
+    def receive_result(self, data: str | bytes) -> tuple[str, FormattedExecutionResult] | None:
+        """Client: the id and result when `data` is a result for a running operation, else None.
+
+        The flat path for what a client receives most, with no event built: act on the pair
+        as on a `ResultReceived`. None changes nothing: pass the same frame to `receive`,
+        which decides with every rule and error (decoding it again: only results are hot).
+        A server always gets None (a client sends no results).
+        """
+        if not self._flat or self._over:
+            return None
+        try:
+            raw = loads_value(data)
+        except JSONDecodeFailure:
+            return None
+        if type(raw) is not dict:
+            return None
+        return self._inner.receive_result(raw)
 
     def _event(self, message: _Message | gws.Refused, live: int) -> Event | list[Event] | None:
         """The neutral event for one accepted message of either subprotocol."""
