@@ -24,6 +24,7 @@ from clew.protocol.websocket import (
     OperationFailed,
     OperationRequested,
     PingReceived,
+    PongReceived,
     Refused,
     Rejected,
     ResultReceived,
@@ -244,7 +245,10 @@ def test_a_transport_ping_comes_with_its_pong_on_either_side() -> None:
         (ping,) = due
         (event,) = receiver.receive(ping)
         assert event == PingReceived(payload=None, reply='{"type":"pong"}')
-        assert sender.receive(event.reply) == []
+        assert sender.receive(event.reply) == [PongReceived(payload=None)]
+        assert sender.receive('{"type":"pong","payload":{"at":1}}') == [
+            PongReceived(payload={"at": 1})
+        ]
 
 
 def test_a_bad_legacy_frame_is_refused_with_a_reply() -> None:

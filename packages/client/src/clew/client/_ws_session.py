@@ -348,6 +348,8 @@ class Session:
                 host.acknowledged(self)
             case ws.PingReceived(reply=reply):
                 self.send(reply)
+            case ws.PongReceived():
+                pass  # the connection already cleared its pong deadline
             case ws.Rejected(reason=reason):
                 # The legacy rejection of `connection_init`: reported as the other subprotocol's
                 # 4403, so one policy covers both; the socket itself closes normally.

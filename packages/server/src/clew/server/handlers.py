@@ -3,8 +3,8 @@
 `GraphQLHandler` (abstract: `handle`, `configure`, `get_context_for_request`) →
 `GraphQLHttpHandlerBase` (abstract: `handle_request`, `execute_graphql_query`) →
 `GraphQLHTTPHandler`, whose documented methods are override seams; and
-`GraphQLWebsocketHandler` (the hooks, `handle_websocket`) → `GraphQLTransportWSHandler`,
-`GraphQLWSHandler`. `GraphQLHandlerBase` and `GraphQLWebsocketHandlerBase` are Ariadne 1.x's
+`GraphQLWebsocketHandler` (the hooks, `handle_websocket`, `get_context_for_request`) →
+`GraphQLTransportWSHandler`, `GraphQLWSHandler`, whose per-message methods are override seams. `GraphQLHandlerBase` and `GraphQLWebsocketHandlerBase` are Ariadne 1.x's
 names for `GraphQLHandler` and `GraphQLWebsocketHandler`.
 """
 

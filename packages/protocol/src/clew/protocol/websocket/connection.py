@@ -44,6 +44,7 @@ from .events import (
     OperationFailed,
     OperationRequested,
     PingReceived,
+    PongReceived,
     Refused,
     Rejected,
     ResultReceived,
@@ -235,6 +236,8 @@ class Connection:
                 return OperationFailed(id=operation_id, errors=message.errors)
             case tws.Ping(payload=payload):
                 return PingReceived(payload=payload, reply=self._send(message.response()))
+            case tws.Pong(payload=payload):
+                return PongReceived(payload=payload)
             case gws.Refused(reason=reason, reply=reply):
                 return Refused(reason=reason, reply=reply)
             case gws.ConnectionErrorMessage(payload=payload) if not self._server:
@@ -245,7 +248,7 @@ class Connection:
             case gws.ConnectionTerminate():
                 return self._close_required(CloseCode.NORMAL_CLOSURE, "", retryable=False)
             case _:
-                return None  # pong, ka: timers only, which the subprotocol's connection ran
+                return None  # ka: a timer only, which the subprotocol's connection ran
 
     # -- sending: the connection ------------------------------------------------------------
 

@@ -28,6 +28,7 @@ __all__ = [
     "OperationFailed",
     "OperationRequested",
     "PingReceived",
+    "PongReceived",
     "Refused",
     "Rejected",
     "ResultReceived",
@@ -127,6 +128,17 @@ class PingReceived:
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PongReceived:
+    """Either side: the peer sent `pong` (graphql-transport-ws); nothing to write.
+
+    The connection has already cleared its pong deadline; a host may note the heartbeat.
+    """
+
+    payload: JSONObject | None
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Refused:
     """Server: a legacy client frame was refused; write `reply`, the socket stays open."""
 
@@ -172,6 +184,7 @@ Event: TypeAlias = (
     | OperationFailed
     | OperationCompleted
     | PingReceived
+    | PongReceived
     | Refused
     | CloseRequired
 )

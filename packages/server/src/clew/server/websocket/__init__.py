@@ -23,6 +23,11 @@ Hooks (each may be sync or async):
   after it ended however it ended, and after its subscription stream was closed.
 - ``on_disconnect(websocket)`` runs once when the socket is gone.
 
+Ariadne's per-message methods (`handle_websocket_message`, `handle_websocket_subscribe`, ...)
+are override seams on the two handlers: a subclass's override is called at that step, with
+Ariadne's arguments (`ClientContext`, `OperationsView`), and ``super()`` is clew's own step.
+Methods not overridden cost nothing: the socket takes its own path.
+
 Limits (`clew.server.Limits`): more than ``max_operations_per_connection`` running operations
 answers the new one with ``error`` and keeps the socket open; a frame over
 ``max_websocket_message_bytes`` closes the socket with 4400 (legacy: 1009 "message too big").
@@ -30,13 +35,18 @@ answers the new one with ``error`` and keeps the socket open; a frame over
 
 from __future__ import annotations
 
-from ._handlers import GraphQLTransportWSHandler, GraphQLWebsocketHandler, GraphQLWSHandler
+from ._handlers import GraphQLWebsocketHandler
 from ._hooks import ConnectionRejected, Operation
+from ._legacy_ws import GraphQLWSHandler
+from ._seams import ClientContext, OperationsView
+from ._transport_ws import GraphQLTransportWSHandler
 
 __all__ = [
+    "ClientContext",
     "ConnectionRejected",
     "GraphQLTransportWSHandler",
     "GraphQLWSHandler",
     "GraphQLWebsocketHandler",
     "Operation",
+    "OperationsView",
 ]

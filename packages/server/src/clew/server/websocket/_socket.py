@@ -17,43 +17,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from inspect import isawaitable
 from typing import TYPE_CHECKING, assert_never
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
-from clew.protocol import Closure, FormattedError, FormattedExecutionResult, JSONObject
+from clew.protocol import (
+    Closure,
+    FormattedError,
+    FormattedExecutionResult,
+)
 from clew.protocol import websocket as ws
 
-from ._hooks import CONNECTION_PARAMS, CONNECTION_RESULT, ConnectionRejected, Hooks, call_hook
+from ._handshake import GONE, Handshake, frame_text
+from ._hooks import Hooks, call_hook
 from ._operations import Operations
+from ._seams import ForeignStream, Seams, attach, json_object, stop_each
 
 if TYPE_CHECKING:
     from clew.server._execution import Engine
     from clew.server._subscription import SubscriptionStream
-    from clew.server._types import Message, Send
+    from clew.server._types import Send
 
 __all__ = ["Socket"]
 
-#: What writing to a socket raises once the peer is gone (uvicorn's `ClientDisconnected` is an
-#: OSError; Starlette raises RuntimeError after a close and WebSocketDisconnect otherwise).
-_GONE = (OSError, RuntimeError, WebSocketDisconnect)
 
-#: How long a rejected socket keeps reading the frames the client sent behind its
-#: `connection_init` before it closes (the reference legacy server waits 10 ms): what the
-#: `Connection` makes of them (legacy: an `error` for each `start`) is written first.
-_REJECTION_GRACE = 0.05
-
-
-def _payload(message: Message) -> str | bytes:
-    """The text (or bytes) of one `websocket.receive` ASGI message."""
-    data: str | bytes | None = message.get("text")
-    if data is None:
-        data = message.get("bytes") or b""
-    return data
-
-
-class Socket:
+class Socket(Handshake):
     """One accepted socket: its `Connection`, timer task, operations and hooks.
 
     `send` is the ASGI send the socket was opened with: data frames go straight to it, while
@@ -61,10 +49,11 @@ class Socket:
     """
 
     # Slots: a server holds one of these per open socket, most of them idle.
+    # (`_closing`, `_context`, `_pending` and `_keepalive` are the base classes' slots.)
     __slots__ = (
-        "_armed", "_closing", "_conn", "_connect", "_done", "_done_waiter", "_engine", "_hooks",
-        "_interrupted", "_logger", "_max_bytes", "_max_operations", "_operations", "_reader",
-        "_rearm", "_send", "_timer", "_websocket",
+        "_armed", "_conn", "_connect", "_done", "_done_waiter", "_engine", "_hooks",
+        "_interrupted", "_logger", "_max_bytes", "_operations", "_reader",
+        "_rearm", "_seams", "_send", "_timer", "_websocket", "init_received",
     )  # fmt: skip
 
     def __init__(
@@ -74,6 +63,8 @@ class Socket:
         engine: Engine,
         connect: Callable[[float], ws.Connection],
         hooks: Hooks,
+        *,
+        seams: Seams,
     ) -> None:
         self._websocket = websocket
         self._send = send
@@ -82,14 +73,21 @@ class Socket:
         self._hooks = hooks
         self._logger = engine.logger
         self._max_bytes = engine.limits.max_websocket_message_bytes
-        self._max_operations = engine.limits.max_operations_per_connection
         self._operations = Operations(
             engine,
             websocket,
             self,
             on_operation=hooks.on_operation,
             on_complete=hooks.on_complete,
+            seams=seams,
         )
+        self._seams = seams
+        attach(websocket, self)
+        #: Whether `connection_init` arrived (Ariadne's `connection_init_received`).
+        self.init_received = False
+        self._context = None
+        self._pending = None
+        self._keepalive = None
         self._closing = False
         self._reader: asyncio.Task[object] | None = None
         self._interrupted = False
@@ -120,7 +118,7 @@ class Socket:
             loop = asyncio.get_running_loop()
             conn = self._conn = self._connect(loop.time())
             await websocket.accept(subprotocol=conn.subprotocol.value)
-        except _GONE:
+        except GONE:
             self._finished()
             return
         self._reader = asyncio.current_task()
@@ -131,12 +129,20 @@ class Socket:
             reader = self._reader
             if not self._interrupted or reader is None or reader.uncancel() > 0:
                 raise
+        except Exception:  # an overridden handler method failed: 4500 (legacy 1011), logged
+            self._logger.exception("The WebSocket handler failed")
+            await self._close(conn.internal_error())
         finally:
             self._reader = None
             self._closing = True
             if self._timer is not None:
                 self._timer.cancel()
             conn.connection_closed()
+            if self._keepalive is not None:
+                self._keepalive.cancel()
+                await asyncio.gather(self._keepalive, return_exceptions=True)
+            if self._seams.stop is not None:
+                await stop_each(self, self._seams.stop, self._operations.ids())
             await self._operations.stop_all()
             await call_hook(
                 self._hooks.on_disconnect,
@@ -148,16 +154,21 @@ class Socket:
 
     async def _read(self, conn: ws.Connection) -> None:
         receive = self._websocket.receive
+        # An overridden `handle_websocket_message` takes each frame that is a JSON object.
+        decoded = self._seams.message
         while not self._closing:
             message = await receive()
             if message["type"] != "websocket.receive":
                 return  # websocket.disconnect: the client is gone
-            data = _payload(message)
+            data = frame_text(message)
             if len(data) > self._max_bytes // 4 and self._too_large(data):
                 await self._close(conn.too_large(self._max_bytes))
                 return
-            for event in conn.receive(data):
-                await self._dispatch(conn, event)
+            if decoded is not None and (frame := json_object(data)) is not None:
+                await decoded(self, frame)
+            else:
+                for event in conn.receive(data):
+                    await self._dispatch(conn, event)
             if conn.next_deadline() != self._armed:
                 self._arm(conn)
 
@@ -166,92 +177,55 @@ class Socket:
         return size > self._max_bytes
 
     async def _dispatch(self, conn: ws.Connection, event: ws.Event) -> None:
-        """Act on one event of the `Connection`: the whole server side of both subprotocols."""
+        """Act on one event of the `Connection`: the whole server side of both subprotocols.
+
+        Where a handler overrides the matching Ariadne method (`Seams`), that method acts.
+        """
+        seams = self._seams
         match event:
             case ws.InitRequested(payload=payload):
-                await self._accept(conn, payload)
+                self.init_received = True
+                if seams.init is not None:
+                    await seams.init(self, payload)
+                else:
+                    await self.accept(payload)
             case ws.OperationRequested(id=operation_id, payload=payload):
-                if self._closing:
-                    return
-                if len(self._operations) >= self._max_operations:
-                    limit = self._max_operations
-                    message = f"Too many operations on this connection (the limit is {limit})"
-                    await self.error(operation_id, [{"message": message}])
-                    return
-                self._operations.start(operation_id, payload)
+                if seams.operation is not None:
+                    await seams.operation(self, operation_id, payload)
+                elif not self._closing:  # what `start` does, the default of `seams.operation`
+                    refusal = self._operations.start(operation_id, payload)
+                    if refusal is not None:
+                        await self.error(operation_id, [{"message": refusal}])
             case ws.OperationCancelled(id=operation_id, reply=reply):
-                # Not awaited: a generator's slow `finally` must not hold up the socket.
-                self._operations.stop(operation_id)
+                if seams.cancel is not None:
+                    await seams.cancel(self, operation_id)
+                else:
+                    # Not awaited: a generator's slow `finally` must not hold up the socket.
+                    self._operations.stop(operation_id)
                 if reply is not None:
                     await self._write(reply)
-            case ws.PingReceived(reply=reply) | ws.Refused(reply=reply):
+            case ws.PingReceived(reply=reply):
+                if seams.ping is not None:
+                    self._pending = reply
+                    await seams.ping(self)
+                else:
+                    await self._write(reply)
+            case ws.Refused(reply=reply):
                 await self._write(reply)
+            case ws.PongReceived():
+                if seams.pong is not None:
+                    await seams.pong(self)
             case ws.CloseRequired(code=code, reason=reason):
-                await self._close(Closure(code=code, reason=reason))
+                if seams.closing is not None:
+                    await self._close_through(seams.closing, Closure(code=code, reason=reason))
+                else:
+                    await self._close(Closure(code=code, reason=reason))
             case ws.Acknowledged() | ws.Rejected() | ws.ResultReceived() | ws.OperationFailed():
                 pass  # only a client receives these; the connection never reports them here
             case ws.OperationCompleted():
                 pass  # likewise
             case _:
                 assert_never(event)
-
-    async def _accept(self, conn: ws.Connection, payload: JSONObject | None) -> None:
-        websocket, on_connect = self._websocket, self._hooks.on_connect
-        params: JSONObject = payload if payload is not None else {}
-        websocket.scope[CONNECTION_PARAMS] = params
-        self._operations.connection_params = params
-        result: object = None
-        if on_connect is not None:
-            try:
-                result = on_connect(websocket, payload)
-                if isawaitable(result):
-                    result = await result
-            except ConnectionRejected as rejection:
-                await self._reject(conn, rejection.payload)
-                return
-            except Exception:
-                self._logger.exception("The WebSocket on_connect hook failed")
-                await self._close(conn.internal_error())
-                return
-            if result is False:
-                await self._reject(conn, None)
-                return
-        if self._closing:
-            return
-        websocket.scope[CONNECTION_RESULT] = result
-        for frame in conn.accept():
-            await self._write(frame)
-
-    async def _reject(self, conn: ws.Connection, payload: JSONObject | None) -> None:
-        if self._closing:
-            return
-        closure = conn.reject(payload)
-        for frame in closure.frames:
-            await self._write(frame)
-        await self._answer_in_flight(conn)
-        await self._close(closure)
-
-    async def _answer_in_flight(self, conn: ws.Connection) -> None:
-        """Feed the rejected `Connection` the frames already sent, for a bounded grace.
-
-        A legacy client writes `start` right behind `connection_init`; the `Connection` returns
-        a `Refused` reply for it, which is written so the client ends that operation. Stops at
-        the grace's end or as soon as the client closes; oversized frames are skipped.
-        """
-        receive = self._websocket.receive
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(_REJECTION_GRACE):
-                while not self._closing:
-                    message = await receive()
-                    if message["type"] != "websocket.receive":
-                        self._closing = True  # the client is gone: nothing more to close
-                        return
-                    data = _payload(message)
-                    if len(data) > self._max_bytes // 4 and self._too_large(data):
-                        continue
-                    for event in conn.receive(data):
-                        if isinstance(event, ws.Refused):
-                            await self._write(event.reply)
 
     # -- timers ----------------------------------------------------------------------------
 
@@ -285,7 +259,11 @@ class Socket:
                 continue
             due = conn.handle_timer(loop.time())
             if isinstance(due, ws.CloseRequired):  # e.g. 4408: connection_init came too late
-                await self._close(Closure(code=due.code, reason=due.reason))
+                closure = Closure(code=due.code, reason=due.reason)
+                if self._seams.timed_out is not None:
+                    await self._close_through(self._seams.timed_out, closure)
+                else:
+                    await self._close(closure)
                 self._interrupt()
                 return
             for frame in due:
@@ -304,7 +282,10 @@ class Socket:
             await self._emit(operation_id, self._conn.result(operation_id, result))
 
     async def stream(
-        self, operation_id: str, stream: SubscriptionStream, current: Callable[[], bool]
+        self,
+        operation_id: str,
+        stream: SubscriptionStream | ForeignStream,
+        current: Callable[[], bool],
     ) -> bool:
         """Send each result of `stream` as a result frame of `operation_id`.
 
@@ -333,7 +314,7 @@ class Socket:
                 return False
             try:
                 await send({"type": "websocket.send", "text": frame})
-            except _GONE:
+            except GONE:
                 self._closing = True  # the reader sees the disconnect and cleans up
                 return False
         return True
@@ -366,7 +347,7 @@ class Socket:
             return
         try:
             await self._send({"type": "websocket.send", "text": frame})
-        except _GONE:
+        except GONE:
             self._closing = True  # the reader sees the disconnect and cleans up
 
     # -- closing ---------------------------------------------------------------------------
@@ -375,7 +356,7 @@ class Socket:
         if self._closing:
             return
         self._closing = True
-        with contextlib.suppress(*_GONE):
+        with contextlib.suppress(*GONE):
             await self._websocket.close(closure.code, closure.reason)
 
     def _interrupt(self) -> None:
