@@ -218,9 +218,7 @@ async def test_override_handle_websocket_complete_message() -> None:
             completed.append(operation_id)
             if operation_id == "kept":
                 return  # this one keeps running: its results still come
-            await super().handle_websocket_complete_message(
-                websocket, operation_id, client_context
-            )
+            await super().handle_websocket_complete_message(websocket, operation_id, client_context)
 
     async with socket_to(Handler()) as ws:
         await acked(ws)

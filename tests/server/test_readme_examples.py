@@ -67,15 +67,17 @@ def check_websocket(ns: dict[str, Any]) -> None:
 
 
 def check_ariadne_ws(ns: dict[str, Any]) -> None:
-    with TestClient(ns["app"]) as client:
-        with client.websocket_connect("/", subprotocols=["graphql-transport-ws"]) as ws:
-            ws.send_json({"type": "connection_init"})
-            assert ws.receive_json() == {"type": "connection_ack"}
-            ws.send_json({"type": "ping"})
-            assert ws.receive_json() == {"type": "pong", "payload": {"running": 0}}
-            payload = {"query": "{ greeting }", "extensions": {"locale": "fr"}}
-            ws.send_json({"type": "subscribe", "id": "1", "payload": payload})
-            assert ws.receive_json()["payload"] == {"data": {"greeting": "Bonjour"}}
+    with (
+        TestClient(ns["app"]) as client,
+        client.websocket_connect("/", subprotocols=["graphql-transport-ws"]) as ws,
+    ):
+        ws.send_json({"type": "connection_init"})
+        assert ws.receive_json() == {"type": "connection_ack"}
+        ws.send_json({"type": "ping"})
+        assert ws.receive_json() == {"type": "pong", "payload": {"running": 0}}
+        payload = {"query": "{ greeting }", "extensions": {"locale": "fr"}}
+        ws.send_json({"type": "subscribe", "id": "1", "payload": payload})
+        assert ws.receive_json()["payload"] == {"data": {"greeting": "Bonjour"}}
 
 
 def check_ariadne(ns: dict[str, Any]) -> None:

@@ -4,8 +4,9 @@
 `GraphQLHttpHandlerBase` (abstract: `handle_request`, `execute_graphql_query`) →
 `GraphQLHTTPHandler`, whose documented methods are override seams; and
 `GraphQLWebsocketHandler` (the hooks, `handle_websocket`, `get_context_for_request`) →
-`GraphQLTransportWSHandler`, `GraphQLWSHandler`, whose per-message methods are override seams. `GraphQLHandlerBase` and `GraphQLWebsocketHandlerBase` are Ariadne 1.x's
-names for `GraphQLHandler` and `GraphQLWebsocketHandler`.
+`GraphQLTransportWSHandler`, `GraphQLWSHandler`, whose per-message methods are override
+seams. `GraphQLHandlerBase` and `GraphQLWebsocketHandlerBase` are Ariadne 1.x's names for
+`GraphQLHandler` and `GraphQLWebsocketHandler`.
 """
 
 from __future__ import annotations
