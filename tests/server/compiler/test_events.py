@@ -26,6 +26,7 @@ from graphql import (
 )
 
 from clew.server import EventResolver, GraphQL
+from clew.server._compiler._fields import Selection
 from clew.server._compiler._plan import Plan
 from clew.server.engine import PreparedOperation, SubscriptionStream
 
@@ -269,10 +270,21 @@ async def test_with_middleware_every_event_runs_through_graphql_core(
 
 # -- clew's `from_sdl` apps: the event is the root field's value (or a mapping holding it) --
 
+FROM_SDL_FIELDS = ("count", "point", "colors", "name", "flag", "ident", "ratio")
+
 FROM_SDL_CASES: list[tuple[str, list[object]]] = [
     ("subscription { count }", [1, 2**31, None, {"count": 4}, {"other": 1}, "5"]),
     ("subscription { point { x label } }", [{"x": 1}, {"point": {"x": 2}}, {"x": None}, 3]),
     ("subscription { colors }", [["RED"], {"colors": ["GREEN"]}, ["BLUE"]]),
+    # One leaf read from an event of its exact Python type, or of another one.
+    (
+        "subscription { count }",
+        [-(2**31), 2**31 - 1, -(2**31) - 1, True, False, 1.0, 3.5, 0, math.nan, [1], (2,)],
+    ),
+    ("subscription { name }", ["x", "", 1, True, 2.5, None, ["y"], {"name": "z"}]),
+    ("subscription { flag }", [True, False, 1, 0, "true", None, {"flag": True}]),
+    ("subscription { ident }", ["a", 7, 1.5, True, None, {"ident": "b"}]),
+    ("subscription { ratio }", [1.5, 2, True, "3.5", None, math.inf]),
 ]
 
 
@@ -280,7 +292,7 @@ FROM_SDL_CASES: list[tuple[str, list[object]]] = [
 async def test_from_sdl_apps_stream_graphql_cores_results(query: str, events: list[object]) -> None:
     app = GraphQL.from_sdl(
         SDL,
-        {"Subscription": {name: source_of(events) for name in ("count", "point", "colors")}},
+        {"Subscription": {name: source_of(events) for name in FROM_SDL_FIELDS}},
     )
     assert app.engine.plans_compiled == 0
     expected = [
@@ -363,3 +375,59 @@ async def test_a_failure_inside_the_plan_is_not_hidden_by_a_fallback(
         results = await stream_results(app, "subscription { count }")
     assert results == [{"errors": [{"message": "Internal server error"}]}]
     assert "a bug in the plan" in caplog.text
+
+
+# -- a one-leaf selection with arguments: the arguments are checked on the first event ------
+
+ARGUMENT_SDL = """
+type Query { hello: String }
+type Subscription { stream(n: Int!, label: String = "x"): Int! }
+"""
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "slow_events"),
+    [
+        # Variables: the first event coerces them (as graphql-core would on every event),
+        # every later event of the subscription is read directly.
+        ("subscription S($n: Int!) { stream(n: $n) }", {"n": 3}, 1),
+        ("subscription S($n: Int!, $l: String) { stream(n: $n, label: $l) }", {"n": 3}, 1),
+        # Literals were coerced when compiling: no event needs the selection.
+        ("subscription { stream(n: 3) }", None, 0),
+    ],
+)
+async def test_a_leaf_with_arguments_is_read_directly_once_they_are_checked(
+    monkeypatch: pytest.MonkeyPatch, query: str, variables: dict[str, Any] | None, slow_events: int
+) -> None:
+    events: list[object] = [0, 1, 2**31, "3", 4, True, 5]
+
+    async def stream(_root: object, _info: object, n: int, label: str = "x") -> Any:
+        for event in events:
+            yield event
+
+    app = GraphQL.from_sdl(ARGUMENT_SDL, {"Subscription": {"stream": stream}})
+    executed: list[object] = []
+    original = Selection.execute
+
+    def counting(self: Selection, executor: Any, source: Any, path: Any) -> Any:
+        executed.append(source)
+        return original(self, executor, source, path)
+
+    monkeypatch.setattr(Selection, "execute", counting)
+    document = parse(query)
+    expected = []
+    for event in events:
+        executor = graphql.Executor.build(app.schema, document, None, {}, variables)
+        reference_result = graphql.execute_subscription_event(
+            executor.build_per_event_executor(event)
+        )
+        expected.append(app.engine.format_result(reference_result, {}))
+    executed.clear()
+    prepared = app.engine.prepare(query, None)
+    assert isinstance(prepared, PreparedOperation)
+    assert isinstance(prepared.plan, Plan)
+    results = await app.engine.subscribe(prepared, variables, {})
+    assert isinstance(results, SubscriptionStream)
+    assert [result async for result in results] == expected
+    # The events not of the leaf's exact type (or out of its range) take the selection too.
+    assert executed == [*events[:slow_events], 2**31, "3", True]
