@@ -91,20 +91,23 @@ def field_runner(
         return _runner(site, complete, needs_path, arguments, read=resolve.read)
     if resolve is not None:
         return _runner(site, complete, needs_path, arguments, resolve=resolve)
-    if arguments.dynamic or arguments.static:
-        return _runner(site, complete, needs_path, arguments)
-    return _default_runner(site, complete, needs_path, exact)
+    return _default_runner(site, complete, needs_path, arguments, exact)
 
 
-def _default_runner(site: Site, complete: Complete, needs_path: bool, exact: type | None) -> Runner:
-    # The common case, kept short: the default resolver, no arguments.
+def _default_runner(
+    site: Site, complete: Complete, needs_path: bool, arguments: Arguments, exact: type | None
+) -> Runner:
+    # The common case, kept short: the default resolver, a key or attribute read (a callable
+    # value is called with the resolve info and the arguments, coerced first in any case).
     key, name, parent_name = site.key, site.field_name, site.parent_type.name
     return_type = site.return_type
     bounded = exact is int
+    uses_arguments = arguments.dynamic or bool(arguments.static)
 
     def run(executor: Executor[Any], source: Any, parent_path: Path | None) -> Any:
         path = None
         try:
+            args = arguments.values(executor, site) if uses_arguments else None
             if source.__class__ is dict or isinstance(source, Mapping):
                 value = source.get(name)
             else:
@@ -117,7 +120,8 @@ def _default_runner(site: Site, complete: Complete, needs_path: bool, exact: typ
             if kind not in _PLAIN:
                 if callable(value):
                     path = path or Path(parent_path, key, parent_name)
-                    value = value(site.info(executor, path))
+                    info = site.info(executor, path)
+                    value = value(info) if args is None else value(info, **args)
                 if value.__class__ not in _PLAIN and is_awaitable(value):
                     path = path or Path(parent_path, key, parent_name)
                     return complete_awaited(executor, value, complete, return_type, site, path=path)
@@ -142,32 +146,22 @@ def _runner(
     resolve: Callable[..., Any] | None = None,
     read: Callable[[Any], Any] | None = None,
 ) -> Runner:
-    # A resolver with its info, an event read, or the default resolver with arguments.
-    key, name, parent_name = site.key, site.field_name, site.parent_type.name
+    # A resolver with its info and arguments, or an event read.
+    key, parent_name = site.key, site.parent_type.name
     return_type = site.return_type
     uses_arguments = arguments.dynamic or bool(arguments.static)
 
     def run(executor: Executor[Any], source: Any, parent_path: Path | None) -> Any:
         path = Path(parent_path, key, parent_name) if needs_path else None
         try:
-            if read is not None:
-                arguments.check(executor, site)
-                args = arguments.static
-            else:
-                args = arguments.values(executor, site) if uses_arguments else arguments.static
             if resolve is not None:
+                args = arguments.values(executor, site) if uses_arguments else arguments.static
                 path = path or Path(parent_path, key, parent_name)
                 value = resolve(source, site.info(executor, path), **args)
-            elif read is not None:
-                value = read(source)
             else:
-                if source.__class__ is dict or isinstance(source, Mapping):
-                    value = source.get(name)
-                else:
-                    value = getattr(source, name, None)
-                if value.__class__ not in _PLAIN and callable(value):
-                    path = path or Path(parent_path, key, parent_name)
-                    value = value(site.info(executor, path), **args)
+                assert read is not None
+                arguments.check(executor, site)
+                value = read(source)
             if value.__class__ not in _PLAIN and is_awaitable(value):
                 path = path or Path(parent_path, key, parent_name)
                 return complete_awaited(executor, value, complete, return_type, site, path=path)
