@@ -183,6 +183,15 @@ class Subscription:
         self._closed = True
         raise item
 
+    def poll(self) -> GraphQLResponse | None:
+        """The next result if one is queued, without a coroutine; None otherwise, and then
+        `__anext__` decides (it waits, starts the operation, ends or raises)."""
+        if self._started and not self._closed:
+            items = self._operation._items
+            if items and type(items[0]) is GraphQLResponse:
+                return items.popleft()  # type: ignore[return-value]  # tested just above
+        return None
+
     async def aclose(self) -> None:
         """Stop the operation now; a no-op once it has ended."""
         self._stop()

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import final
 
 from ._messages import GraphQLResponse
+from ._subscription import Subscription
 from ._types import OperationStream
 
 __all__ = ["SubscriptionCall"]
@@ -61,8 +62,13 @@ class SubscriptionCall:
         return self
 
     async def __anext__(self) -> GraphQLResponse:
+        stream = self._stream
+        if type(stream) is Subscription:  # results arrive in batches: most are queued already
+            ready = stream.poll()
+            if ready is not None:
+                return GraphQLResponse(self._request, ready)
         try:
-            result = await self._stream.__anext__()
+            result = await stream.__anext__()
         except (StopAsyncIteration, Exception):
             await self._end()
             raise
