@@ -15,10 +15,11 @@ from typing import Any
 import aiohttp
 import pytest
 from ariadne import QueryType, SubscriptionType, make_executable_schema
+from graphql import parse
 
 # Ariadne: from ariadne.asgi import GraphQL; from ariadne.asgi.handlers import ...
 from clew.server import GraphQL
-from clew.server.handlers import GraphQLTransportWSHandler
+from clew.server.handlers import GraphQLTransportWSHandler, GraphQLWSHandler
 from clew.server.websocket import ClientContext, Operation
 from live_server import serve
 
@@ -404,3 +405,222 @@ async def test_an_override_that_raises_closes_with_4500(method: str) -> None:
             await acked(ws)
             await ws.send_json({"type": "subscribe", "id": "1", "payload": HELLO})
         assert (await closed(ws))[0] == 4500
+
+
+# -- legacy graphql-ws --------------------------------------------------------------------
+
+LEGACY = "graphql-ws"
+
+
+def test_a_plain_legacy_handler_overrides_nothing() -> None:
+    class Handler(GraphQLWSHandler):
+        async def keep_websocket_alive(self, websocket):
+            await super().keep_websocket_alive(websocket)
+
+    assert not GraphQLWSHandler()._seams.any
+    seams = Handler()._seams
+    assert [name for name in seams.__slots__ if getattr(seams, name) is not None] == ["keepalive"]
+
+
+async def test_legacy_override_handle_websocket_message() -> None:
+    seen: list[str] = []
+
+    class Handler(GraphQLWSHandler):
+        async def handle_websocket_message(self, websocket, message, operations):
+            seen.append(str(message.get("type")))
+            if message.get("type") == "subscribe":  # graphql-transport-ws' verb, taken as start
+                message = {**message, "type": "start"}
+            await super().handle_websocket_message(websocket, message, operations)
+
+    async with socket_to(Handler(), LEGACY) as ws:
+        await acked(ws)
+        await ws.send_json({"type": "subscribe", "id": "1", "payload": HELLO})
+        assert await ws.receive_json(timeout=10) == {
+            "id": "1",
+            "type": "data",
+            "payload": {"data": {"hello": "Hello!"}},
+        }
+    assert seen == ["connection_init", "subscribe"]
+
+
+async def test_legacy_override_process_single_message() -> None:
+    class Handler(GraphQLWSHandler):
+        async def process_single_message(self, websocket, data, operation_id, operations):
+            if not data.get("operationName"):
+                await websocket.send_json(
+                    {"type": "error", "id": operation_id, "payload": {"message": "Name it"}}
+                )
+                return
+            await super().process_single_message(websocket, data, operation_id, operations)
+
+    async with socket_to(Handler(), LEGACY) as ws:
+        await acked(ws)
+        await ws.send_json({"type": "start", "id": "1", "payload": HELLO})
+        assert await ws.receive_json(timeout=10) == {
+            "type": "error",
+            "id": "1",
+            "payload": {"message": "Name it"},
+        }
+        named = {"query": "query Hi { hello }", "operationName": "Hi"}
+        await ws.send_json({"type": "start", "id": "2", "payload": named})
+        assert (await ws.receive_json(timeout=10))["payload"] == {"data": {"hello": "Hello!"}}
+
+
+async def test_legacy_override_handle_websocket_connection_init_message() -> None:
+    class Handler(GraphQLWSHandler):
+        async def handle_websocket_connection_init_message(self, websocket, message):
+            if not (message.get("payload") or {}).get("token"):
+                await websocket.send_json(
+                    {"type": "connection_error", "payload": {"message": "No token"}}
+                )
+                await websocket.close()
+                return
+            await super().handle_websocket_connection_init_message(websocket, message)
+
+    handler = Handler()
+    async with socket_to(handler, LEGACY) as ws:
+        await ws.send_json({"type": "connection_init"})
+        assert await ws.receive_json(timeout=10) == {
+            "type": "connection_error",
+            "payload": {"message": "No token"},
+        }
+        assert (await closed(ws))[0] == 1000
+    async with socket_to(handler, LEGACY) as ws:
+        await acked(ws, {"token": "t"})
+
+
+async def test_legacy_override_handle_websocket_connection_terminate_message() -> None:
+    class Handler(GraphQLWSHandler):
+        async def handle_websocket_connection_terminate_message(self, websocket):
+            await websocket.send_json({"type": "goodbye"})
+            await super().handle_websocket_connection_terminate_message(websocket)
+
+    async with socket_to(Handler(), LEGACY) as ws:
+        await acked(ws)
+        await ws.send_json({"type": "connection_terminate"})
+        assert await ws.receive_json(timeout=10) == {"type": "goodbye"}
+        assert (await closed(ws))[0] == 1000
+
+
+async def test_legacy_override_keep_websocket_alive() -> None:
+    ended: list[str] = []
+
+    class Handler(GraphQLWSHandler):
+        async def keep_websocket_alive(self, websocket):
+            try:
+                while True:
+                    await websocket.send_json({"type": "ka"})
+                    await asyncio.sleep(0.05)
+            except asyncio.CancelledError:
+                ended.append("cancelled")
+                raise
+
+    async with socket_to(Handler(), LEGACY) as ws:
+        await acked(ws)
+        assert [await ws.receive_json(timeout=10) for _ in range(3)] == [{"type": "ka"}] * 3
+    # The socket's cleanup cancels the task: none is left behind.
+    await wait_for(lambda: ended == ["cancelled"])
+
+
+async def test_legacy_override_start_websocket_operation() -> None:
+    contexts: list[object] = []
+
+    class Handler(GraphQLWSHandler):
+        async def start_websocket_operation(  # noqa: PLR0917 - Ariadne's signature
+            self, websocket, data, context_value, query_document, operation_id, operations
+        ):
+            contexts.append(context_value)
+            assert operation_id in operations  # on_operation has seen it
+            longer = parse("subscription { counter(to: 3) }")
+            await super().start_websocket_operation(
+                websocket, data, context_value, longer, operation_id, operations
+            )
+
+    async with socket_to(Handler(), LEGACY) as ws:
+        await acked(ws, {"token": "t"})
+        counter = {"query": "subscription { counter(to: 1) }"}
+        await ws.send_json({"type": "start", "id": "1", "payload": counter})
+        frames = [await ws.receive_json(timeout=10) for _ in range(4)]
+    assert [frame.get("payload") for frame in frames] == [
+        {"data": {"counter": 1}},
+        {"data": {"counter": 2}},
+        {"data": {"counter": 3}},
+        None,
+    ]
+    assert frames[-1] == {"id": "1", "type": "complete"}
+    (context,) = contexts
+    assert isinstance(context, dict)
+    assert context["connection_params"] == {"token": "t"}
+
+
+async def test_legacy_override_stop_websocket_operation() -> None:
+    stopped: list[tuple[str, str | None]] = []
+
+    class Handler(GraphQLWSHandler):
+        async def stop_websocket_operation(self, websocket, operation):
+            stopped.append((operation.id, operation.name))
+            await super().stop_websocket_operation(websocket, operation)
+
+    named = {"query": "subscription Ticks { ticks }", "operationName": "Ticks"}
+    async with socket_to(Handler(), LEGACY) as ws:
+        await acked(ws)
+        for operation_id in ("by-stop", "by-disconnect"):
+            await ws.send_json({"type": "start", "id": operation_id, "payload": named})
+            assert (await ws.receive_json(timeout=10))["id"] == operation_id
+        closed_before = len(closed_sources)
+        await ws.send_json({"type": "stop", "id": "by-stop"})
+        await wait_for(lambda: len(closed_sources) == closed_before + 1)
+    await wait_for(lambda: len(stopped) == 2)
+    assert stopped == [("by-stop", "Ticks"), ("by-disconnect", "Ticks")]
+
+
+async def test_legacy_override_observe_async_results() -> None:
+    class Handler(GraphQLWSHandler):
+        async def observe_async_results(self, websocket, results, operation_id):
+            async def scaled():
+                async for result in results:
+                    yield {"data": {"counter": result["data"]["counter"] * 10}}
+
+            await super().observe_async_results(websocket, scaled(), operation_id)
+
+    async with socket_to(Handler(), LEGACY) as ws:
+        await acked(ws)
+        counter = {"query": "subscription { counter(to: 2) }"}
+        await ws.send_json({"type": "start", "id": "1", "payload": counter})
+        frames = [await ws.receive_json(timeout=10) for _ in range(3)]
+    assert frames == [
+        {"id": "1", "type": "data", "payload": {"data": {"counter": 10}}},
+        {"id": "1", "type": "data", "payload": {"data": {"counter": 20}}},
+        {"id": "1", "type": "complete"},
+    ]
+
+
+async def test_legacy_override_get_context_for_request() -> None:
+    class Handler(GraphQLWSHandler):
+        async def get_context_for_request(self, request, data):
+            return {"user": (data.get("extensions") or {}).get("user")}
+
+    async with socket_to(Handler(), LEGACY) as ws:
+        await acked(ws)
+        payload = {"query": "{ whoami }", "extensions": {"user": "grace"}}
+        await ws.send_json({"type": "start", "id": "1", "payload": payload})
+        assert (await ws.receive_json(timeout=10))["payload"] == {"data": {"whoami": "grace"}}
+
+
+async def test_an_override_that_raises_within_an_operation_ends_only_that_operation() -> None:
+    class Handler(GraphQLTransportWSHandler):
+        async def observe_async_results(
+            self, websocket, results_producer, operation_id, client_context
+        ):
+            raise RuntimeError("bug in an override")
+
+    async with socket_to(Handler()) as ws:
+        await acked(ws)
+        await ws.send_json({"type": "subscribe", "id": "1", "payload": TICKS})
+        assert await ws.receive_json(timeout=10) == {
+            "id": "1",
+            "type": "error",
+            "payload": [{"message": "Internal server error"}],
+        }
+        await ws.send_json({"type": "subscribe", "id": "2", "payload": HELLO})
+        assert (await ws.receive_json(timeout=10))["payload"] == {"data": {"hello": "Hello!"}}
