@@ -422,6 +422,24 @@ def test_a_plain_legacy_handler_overrides_nothing() -> None:
     assert [name for name in seams.__slots__ if getattr(seams, name) is not None] == ["keepalive"]
 
 
+async def test_legacy_override_handle_websocket() -> None:
+    class Handler(GraphQLWSHandler):
+        async def handle_websocket(self, websocket):
+            if websocket.query_params.get("token") != "t":
+                await websocket.close(code=4001)
+                return
+            await super().handle_websocket(websocket)
+
+    app = GraphQL(schema, websocket_handler=Handler())
+    async with serve(app) as url, aiohttp.ClientSession() as session:
+        # Closed before it was accepted: the handshake itself is refused (ASGI's 403).
+        with pytest.raises(aiohttp.WSServerHandshakeError) as caught:
+            await session.ws_connect(url, protocols=[LEGACY])
+        assert caught.value.status == 403
+        async with session.ws_connect(f"{url}?token=t", protocols=[LEGACY]) as ws:
+            await acked(ws)
+
+
 async def test_legacy_override_handle_websocket_message() -> None:
     seen: list[str] = []
 
