@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 import aiohttp
@@ -18,6 +19,7 @@ from clew.client import (
     TransportError,
     TransportTimeoutError,
 )
+from clew.client.backend import DEFAULT_TIMEOUT
 
 from .endpoint import Server
 
@@ -82,6 +84,20 @@ async def test_timeout_raises_a_timeout_error_naming_the_url(server: Server) -> 
     assert caught.value.url == url
     assert url in str(caught.value)
     assert isinstance(caught.value, TimeoutError)  # also the builtin, for plain `except`
+
+
+async def test_without_a_timeout_the_sessions_own_applies(server: Server) -> None:
+    url = server.route("/slow")
+    short = aiohttp.ClientTimeout(total=0.2)
+    async with (
+        aiohttp.ClientSession(timeout=short) as session,
+        AIOHTTPClient(url, session=session) as client,
+    ):
+        with pytest.raises(TransportTimeoutError):
+            # Bounded here: without the session's timeout the request would wait forever.
+            await asyncio.wait_for(client.execute("{ hello }"), 10)
+    async with AIOHTTPClient(server.url) as client:
+        assert client.backend.client_session.timeout == DEFAULT_TIMEOUT
 
 
 async def test_user_session_is_borrowed_not_closed(server: Server) -> None:

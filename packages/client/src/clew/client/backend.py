@@ -549,11 +549,16 @@ class AIOHTTPBackend:
         params: Mapping[str, str] | None = None,
         data: bytes | aiohttp.FormData | None = None,
     ) -> tuple[int, str | None, bytes, Mapping[str, str]]:
-        url = self.endpoint
+        url, timeout, request = self.endpoint, self._timeout, self.client_session.request
+        # No timeout given: the session's own applies (DEFAULT_TIMEOUT for one made here, a
+        # borrowed one's otherwise); passing None would turn every timeout off instead.
+        sending = (
+            request(method, url, headers=headers, params=params, data=data)
+            if timeout is None
+            else request(method, url, headers=headers, params=params, data=data, timeout=timeout)
+        )
         try:
-            async with self.client_session.request(
-                method, url, headers=headers, params=params, data=data, timeout=self._timeout
-            ) as response:
+            async with sending as response:
                 body = await response.read()
                 return (
                     response.status,
