@@ -294,7 +294,8 @@ class Socket(Handshake):
         encoded and it failed instead), when the socket is gone, or with `error` when the
         source failed. True when the stream simply ran out, so `complete` may follow.
 
-        The hot path of every subscription: per event one `conn.result`, one ASGI `send`.
+        The hot path of every subscription: per event one encoding by the operation's
+        `conn.result_encoder` (made once, answering as `conn.result`), one ASGI `send`.
         """
         conn, send = self._conn, self._send
         if conn is None:
