@@ -140,9 +140,12 @@ def test_reference_client_against_clew_and_the_reference_server(
         _next({"errors": [{"message": "boom"}]}),
         COMPLETE,
     ]
-    assert reference["failing"] == [
-        _next({"data": {"failAfter": 1}}),
-        {"event": "error", "message": "Connection closed while having active streams"},
+    # Which words the reference client reports depends on a race between the two Node peers
+    # (the server dropping the stream, or the client's own abort seen first).
+    dropped = ("Connection closed while having active streams", "This operation was aborted")
+    assert reference["failing"] in [
+        [_next({"data": {"failAfter": 1}}), {"event": "error", "message": message}]
+        for message in dropped
     ]
 
 
