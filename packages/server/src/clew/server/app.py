@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Final, Protocol
 
@@ -16,7 +16,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 from starlette.websockets import WebSocket
 
-from clew.protocol import CloseCode, Subprotocol, select_subprotocol
+from clew.protocol import CloseCode, Closure, Subprotocol, select_subprotocol
 from clew.protocol.websocket import not_acceptable
 
 from ._compiler import EventResolver
@@ -261,25 +261,27 @@ class GraphQL:
         if incremental is None or not await incremental.handle(scope, receive, send):
             await self.http_handler.handle(scope, receive, send)
 
-    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def _websocket(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        """What serves one socket: its handler's coroutine, or a refusal's.
+
+        A plain function, not a coroutine: an open socket then keeps no frame of the app's
+        (the server holds one per socket, most of them idle).
+        """
         if self._cors_middleware is not None and not websocket_origin_allowed(
             scope, self._cors_middleware
         ):
             # Closing before accepting answers the handshake with HTTP 403.
-            await WebSocket(scope, receive, send).close(CloseCode.FORBIDDEN, "Origin not allowed")
-            return
+            return WebSocket(scope, receive, send).close(CloseCode.FORBIDDEN, "Origin not allowed")
         chosen = select_subprotocol(
             scope.get("subprotocols", ()), supported=self._by_subprotocol.keys()
         )
         if chosen is None:
             # The handshake succeeds without a subprotocol, then the close code tells why
             # (graphql-ws' server answer, 4406).
-            closure = not_acceptable(Subprotocol.GRAPHQL_TRANSPORT_WS)
-            websocket = WebSocket(scope, receive, send)
-            await websocket.accept()
-            await websocket.close(closure.code, closure.reason)
-            return
-        await self._by_subprotocol[chosen].handle(scope, receive, send)
+            return _refuse(
+                WebSocket(scope, receive, send), not_acceptable(Subprotocol.GRAPHQL_TRANSPORT_WS)
+            )
+        return self._by_subprotocol[chosen].handle(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -343,3 +345,9 @@ def _apq_store(option: bool | DocumentStore) -> DocumentStore | None:
 
 def _default_websocket_handlers() -> list[WebSocketHandler]:
     return [GraphQLTransportWSHandler(), GraphQLWSHandler()]
+
+
+async def _refuse(websocket: WebSocket, closure: Closure) -> None:
+    """Complete the handshake without a subprotocol, then close with `closure`."""
+    await websocket.accept()
+    await websocket.close(closure.code, closure.reason)

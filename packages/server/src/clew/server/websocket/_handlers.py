@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import abstractmethod
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING
 
 import orjson
@@ -83,15 +84,18 @@ class GraphQLWebsocketHandler(GraphQLHandler):
     def _connect(self, now: float) -> Connection:
         """A fresh server `Connection` of this handler's subprotocol, with its options."""
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve one socket (ASGI `websocket` scope, not yet accepted) until it closes."""
+    def handle(self, scope: Scope, receive: Receive, send: Send) -> Coroutine[object, None, None]:
+        """Serve one socket (ASGI `websocket` scope, not yet accepted) until it closes.
+
+        Returns the coroutine that serves it rather than being one: an open socket then keeps
+        no frame of this method (a server holds one per socket, most of them idle).
+        """
         if self._engine is None:
             raise RuntimeError(f"{type(self).__name__}.configure(engine) was not called")
         websocket = WebSocket(scope, receive, send)
         if self._custom_handle:
-            await self.handle_websocket(websocket)
-        else:
-            await self._serve(websocket, send)
+            return self.handle_websocket(websocket)
+        return self._serve(websocket, send)
 
     async def handle_websocket(self, websocket: WebSocket) -> None:
         """Serve `websocket` (not yet accepted) until it closes: Ariadne's override seam."""

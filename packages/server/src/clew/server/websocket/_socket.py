@@ -123,8 +123,26 @@ class Socket(Handshake):
             return
         self._reader = asyncio.current_task()
         self._arm(conn)
+        # The read loop is inline, not a method: an open socket then keeps one frame less.
         try:
-            await self._read(conn)
+            receive = self._websocket.receive
+            # An overridden `handle_websocket_message` takes each frame that is a JSON object.
+            decoded = self._seams.message
+            while not self._closing:
+                message = await receive()
+                if message["type"] != "websocket.receive":
+                    return  # websocket.disconnect: the client is gone
+                data = frame_text(message)
+                if len(data) > self._max_bytes // 4 and self._too_large(data):
+                    await self._close(conn.too_large(self._max_bytes))
+                    return
+                if decoded is not None and (frame := json_object(data)) is not None:
+                    await decoded(self, frame)
+                else:
+                    for event in conn.receive(data):
+                        await self._dispatch(conn, event)
+                if conn.next_deadline() != self._armed:
+                    self._arm(conn)
         except asyncio.CancelledError:
             reader = self._reader
             if not self._interrupted or reader is None or reader.uncancel() > 0:
@@ -151,26 +169,6 @@ class Socket(Handshake):
                 name="WebSocket on_disconnect",
             )
             self._finished()
-
-    async def _read(self, conn: ws.Connection) -> None:
-        receive = self._websocket.receive
-        # An overridden `handle_websocket_message` takes each frame that is a JSON object.
-        decoded = self._seams.message
-        while not self._closing:
-            message = await receive()
-            if message["type"] != "websocket.receive":
-                return  # websocket.disconnect: the client is gone
-            data = frame_text(message)
-            if len(data) > self._max_bytes // 4 and self._too_large(data):
-                await self._close(conn.too_large(self._max_bytes))
-                return
-            if decoded is not None and (frame := json_object(data)) is not None:
-                await decoded(self, frame)
-            else:
-                for event in conn.receive(data):
-                    await self._dispatch(conn, event)
-            if conn.next_deadline() != self._armed:
-                self._arm(conn)
 
     def _too_large(self, data: str | bytes) -> bool:
         size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8"))
