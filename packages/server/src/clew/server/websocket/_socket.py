@@ -190,10 +190,8 @@ class Socket(Handshake):
             case ws.OperationRequested(id=operation_id, payload=payload):
                 if seams.operation is not None:
                     await seams.operation(self, operation_id, payload)
-                elif not self._closing:  # what `start` does, the default of `seams.operation`
-                    refusal = self._operations.start(operation_id, payload)
-                    if refusal is not None:
-                        await self.error(operation_id, [{"message": refusal}])
+                else:
+                    await self.start(operation_id, payload)
             case ws.OperationCancelled(id=operation_id, reply=reply):
                 if seams.cancel is not None:
                     await seams.cancel(self, operation_id)
