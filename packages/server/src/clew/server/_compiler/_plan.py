@@ -9,8 +9,10 @@ directives mean exactly what they mean there.
 
 At run time a plan uses graphql-core's own `Executor` for what belongs to one request:
 the coerced variables and their errors, resolve infos, collected errors with their nulled
-positions, and background settling. Whatever the plan does not cover is refused when
-compiling (`Refused`, with the reason), never discovered while running.
+positions, and background settling (a query's or mutation's made by `_executor.py` from what
+compiling decided, as `Executor.build` would make it, but freed by reference counting).
+Whatever the plan does not cover is refused when compiling (`Refused`, with the reason), never
+discovered while running.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from graphql.execution.values import VariableValues, get_variable_values
 
 from clew.protocol import FormattedExecutionResult
 
+from ._executor import ExecutorFactory
 from ._fields import Arguments, Selection, field_runner, typename_runner
 from ._resolvers import PLAIN_EVENTS, EventResolver
 from ._values import Complete, Site, abstract, exact_type, leaf, list_, non_null, object_
@@ -94,7 +97,16 @@ def compile_plan(
 class Plan:
     """One operation of a validated document, compiled; run it with `execute` or `run`."""
 
-    __slots__ = ("_conditions", "_roots", "document", "operation", "operation_name", "schema")
+    __slots__ = (
+        "_conditions",
+        "_executors",
+        "_roots",
+        "_serially",
+        "document",
+        "operation",
+        "operation_name",
+        "schema",
+    )
 
     def __init__(
         self, schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
@@ -122,6 +134,8 @@ class Plan:
                     raise Refused("a fragment defines variables")
                 fragments[definition.name.value] = FragmentDetails(definition, None)
         self._conditions = _condition_variables(operation, fragments)
+        self._executors = ExecutorFactory(schema, document, operation)
+        self._serially = operation.operation is OperationType.MUTATION
         self._roots: dict[tuple[object, ...], Selection] = {}
         try:
             for values in product((False, True), repeat=len(self._conditions)):
@@ -144,17 +158,10 @@ class Plan:
         self, root_value: object, context_value: object, variables: dict[str, Any] | None
     ) -> ExecutionResult | Awaitable[ExecutionResult]:
         """graphql-core's `execute` for this operation: variable errors, then the fields."""
-        executor = Executor.build(
-            self.schema,
-            self.document,
-            root_value,
-            context_value,
-            variables,
-            self.operation_name,
-        )
+        executor = self._executors.build(root_value, context_value, variables)
         if isinstance(executor, list):
             return ExecutionResult(None, executor)
-        return self.run(executor, self.operation.operation is OperationType.MUTATION)
+        return self.run(executor, self._serially)
 
     def _selection(self, variables: VariableValues) -> Selection:
         conditions = self._conditions
