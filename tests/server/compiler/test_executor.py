@@ -158,3 +158,20 @@ def test_tracking_without_a_running_loop_closes_the_coroutines() -> None:
     executor.async_helpers.track([coroutine])
     assert inspect.getcoroutinestate(coroutine) == inspect.CORO_CLOSED
     assert not executor.background_futures
+
+
+def test_requests_share_only_what_execution_never_writes() -> None:
+    schema = build_schema(SDL)
+    document = parse("{ hello ...F } fragment F on Query { n(x: 1) }")
+    factory = ExecutorFactory(schema, document, _operation(document))
+    first, second = factory.build(None, {}, None), factory.build(None, {}, None)
+    assert isinstance(first, Executor)
+    assert isinstance(second, Executor)
+    plan = Plan(schema, document, None)
+    assert getattr(plan.run(first, False), "data", None) == {"hello": None, "n": None}
+    # @stream is refused with its schema, so the stream usages stay empty and shared.
+    assert first._stream_usages is second._stream_usages
+    assert not first._stream_usages
+    for name in ("collected_errors", "background_futures", "variable_values", "async_helpers"):
+        assert getattr(first, name) is not getattr(second, name)
+    assert first._relevant_sub_fields is not second._relevant_sub_fields

@@ -400,7 +400,8 @@ class Engine:
             if self.pubsub is not None:
                 context[PUBSUB] = self.pubsub
             scope = getattr(connection, "scope", None)
-            if isinstance(scope, Mapping) and scope.get("type") == "websocket":
+            # `dict` first: an ASGI scope is one, told apart without the ABC's check.
+            if isinstance(scope, (dict, Mapping)) and scope.get("type") == "websocket":
                 # `data` is the connection_init payload; on_connect's result is in the scope.
                 context[CONNECTION_PARAMS] = data
                 context[CONNECTION_RESULT] = scope.get(CONNECTION_RESULT)
@@ -442,7 +443,11 @@ class Engine:
         result: ExecutionResult | None = None
         failure: Exception | None = None
         try:
-            root = await self._root_for(prepared, variables, context_value)
+            root = (
+                await self._root_for(prepared, variables, context_value)
+                if self._root_is_callable
+                else self._root_value
+            )
             plan = prepared.plan if wrapping is None else None
             if plan is not None:
                 outcome = plan.execute(root, context_value, variables)
@@ -609,15 +614,15 @@ class Engine:
             formatted = {"errors": self._format(errors)}
         else:
             formatted = {"data": result.data, "errors": self._format(errors)}
-        entries: JSONObject = dict(result.extensions or {})
-        if extensions:
+        if result.extensions or extensions:
+            entries: JSONObject = dict(result.extensions or {})
             try:
-                for extension in extensions:
+                for extension in extensions or ():
                     entries.update(extension.format(context_value) or {})
             except Exception as error:
                 raise InternalServerError(self._internal_error(error)) from error
-        if entries:
-            formatted["extensions"] = entries
+            if entries:
+                formatted["extensions"] = entries
         return formatted
 
     def _format(self, errors: Collection[GraphQLError]) -> list[FormattedError]:

@@ -256,7 +256,7 @@ class GraphQL:
     async def _serve_http(self, scope: Scope, receive: Receive, send: Send) -> None:
         # GraphQL over SSE first: it claims only its own requests, reading nothing otherwise.
         sse, incremental = self.sse_handler, self._incremental_http
-        if sse is not None and await sse.handle(scope, receive, send):
+        if sse is not None and sse.claims(scope) and await sse.handle(scope, receive, send):
             return
         if incremental is None or not await incremental.handle(scope, receive, send):
             await self.http_handler.handle(scope, receive, send)

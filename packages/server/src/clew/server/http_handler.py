@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
 from inspect import isawaitable
-from typing import Final
+from typing import Final, NamedTuple
 from urllib.parse import parse_qsl
 
 import orjson
@@ -480,9 +479,9 @@ class _ResponseFailed(Exception):
 _SUBSCRIPTION_OVER_HTTP = "Subscriptions are served over WebSocket at this endpoint, not over HTTP"
 
 
-@dataclass(frozen=True, slots=True)
-class _Reply:
+class _Reply(NamedTuple):
     # One operation's answer: status, body, and (content type, extra headers) for `_respond`.
+    # A named tuple: one is made per request, and a frozen dataclass costs more to make.
     status: int
     result: FormattedExecutionResult
     head: tuple[bytes | None, list[tuple[bytes, bytes]] | None]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import cast, final
+from typing import final
 
 from clew.protocol._codec import JSONDecodeFailure, describe, dumps, loads_value
 from clew.protocol._types import JSONObject
@@ -34,7 +34,7 @@ _SAFE_METHODS = frozenset({"GET", "HEAD"})
 def _optional_object(obj: Mapping[str, object], name: str) -> JSONObject | None:
     value = obj.get(name)
     if value is None or isinstance(value, dict):
-        return cast("JSONObject | None", value)
+        return value
     raise RequestError(400, f"The {name!r} parameter must be a JSON object, got {describe(value)}")
 
 
@@ -71,7 +71,7 @@ class GraphQLRequest:
         """
         if not isinstance(obj, dict):
             raise RequestError(400, f"The request body must be a JSON object, got {describe(obj)}")
-        params = cast("Mapping[str, object]", obj)
+        params: Mapping[str, object] = obj
         query = params.get("query")
         if query is not None and not isinstance(query, str):
             raise RequestError(

@@ -63,6 +63,11 @@ class StatusRules:
         )
 
 
+#: The media types that carry a GraphQL response, and the failures a validation status covers.
+_RESPONSE_TYPES = frozenset({MediaType.JSON, MediaType.GRAPHQL_RESPONSE_JSON})
+_VALIDATION_FAILURES = frozenset({FailureKind.VALIDATION, FailureKind.VARIABLE_COERCION})
+
+
 def response_status(
     media_type: MediaType,
     *,
@@ -77,7 +82,7 @@ def response_status(
     why it has none and is required then. `ValueError` for a media type that carries no
     GraphQL response or a data-less response without a failure kind.
     """
-    if media_type not in {MediaType.JSON, MediaType.GRAPHQL_RESPONSE_JSON}:
+    if media_type not in _RESPONSE_TYPES:
         raise ValueError(f"{media_type} does not carry a GraphQL response")
     if not data_present and failure is None:
         raise ValueError("A response without data needs the FailureKind that stopped it")
@@ -86,6 +91,6 @@ def response_status(
         return 400 if failure is FailureKind.REQUEST_INVALID and not data_present else 200
     if data_present:
         return rules.partial_result_status if errors_present else 200
-    if failure in {FailureKind.VALIDATION, FailureKind.VARIABLE_COERCION}:
+    if failure in _VALIDATION_FAILURES:
         return rules.validation_failure_status
     return 400

@@ -87,6 +87,9 @@ class ExecutorFactory:
             "is_awaitable": default_is_awaitable,
             "is_async_iterable": default_is_async_iterable,
             "async_work_finished_hook_task": None,
+            # Written only for a field under @stream, and the plan refuses every schema that
+            # has the directive: this map stays empty, so all requests may share it.
+            "_stream_usages": RefMap(),
         }
 
     def build(
@@ -118,7 +121,6 @@ class ExecutorFactory:
         state["pending_incremental_futures"] = set()
         state["background_futures"] = background
         state["_relevant_sub_fields"] = {}
-        state["_stream_usages"] = RefMap()
         return executor
 
 

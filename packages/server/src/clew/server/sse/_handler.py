@@ -128,8 +128,9 @@ class GraphQLSSEHandler:
 
     # -- routing ---------------------------------------------------------------------------
 
-    def _claims(self, scope: Scope) -> bool:
-        # A cheap look before the exact routing, so plain HTTP requests pay next to nothing.
+    def claims(self, scope: Scope) -> bool:
+        """Whether the request may be a graphql-sse one: a cheap look before the exact routing
+        in `handle`, so plain HTTP requests pay next to nothing (the app asks it first)."""
         if scope["method"] in ("PUT", "DELETE"):
             return self.single_connection
         for name, value in scope["headers"]:
@@ -139,7 +140,7 @@ class GraphQLSSEHandler:
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> bool:
         """Serve the request if it is a graphql-sse one; False (nothing read) if it is not."""
-        if not self._claims(scope):
+        if not self.claims(scope):
             return False
         head = RequestHead.from_scope(scope)
         kind = classify_request(head.method, token=head.token, accept=head.accept)
