@@ -11,7 +11,7 @@ from graphql import DocumentNode, GraphQLError, OperationType, parse
 from graphql.validation import ASTValidationRule
 
 from clew.protocol.http import FailureKind
-from clew.server import Extension, Limits
+from clew.server import Extension, Limits, TrustedDocuments
 from clew.server.engine import (
     Engine,
     InternalServerError,
@@ -543,3 +543,27 @@ async def test_subscribe_refuses_other_operations() -> None:
 
 def test_encode_is_compact_json() -> None:
     assert Engine.encode({"data": {"hello": "wörld"}}) == '{"data":{"hello":"wörld"}}'.encode()
+
+
+async def test_prepare_now_answers_what_prepare_request_would_without_waiting() -> None:
+    engine = engine_for()
+    now = engine.prepare_now("{ hello }", None, None)
+    assert isinstance(now, PreparedOperation)
+    assert now is await engine.prepare_request("{ hello }", None, None)
+    assert engine.prepare_now("{ hello", None, None) == engine.prepare("{ hello", None)
+    # A persisted document must be looked up first: only `prepare_request` answers it.
+    apq = {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}
+    assert engine.prepare_now("{ hello }", None, apq) is None
+    assert engine.prepare_now(None, None, None) is None
+    per_request = engine_for(validation_rules=lambda _context, _document, _data: [])
+    assert per_request.prepare_now("{ hello }", None, None) is None
+    trusted = engine_for(documents=TrustedDocuments({"0" * 64: "{ hello }"}))
+    assert trusted.prepare_now("{ hello }", None, None) is None
+
+
+async def test_the_default_context_is_context_fors_when_none_is_configured() -> None:
+    engine = engine_for()
+    assert not engine.has_context_value
+    connection = object()
+    assert engine.default_context(connection, {}) == await engine.context_for(connection, {})
+    assert engine_for(context_value={"a": 1}).has_context_value

@@ -185,6 +185,9 @@ class Engine:
             else logging.getLogger(logger or "clew.server")
         )
         self._context_value = context_value
+        #: Whether a context value (or callable) is configured; without one the context is
+        #: `default_context`'s.
+        self.has_context_value = context_value is not None
         self._root_value = root_value
         self._root_is_callable = callable(root_value)
         kind = parser_kind(query_parser)
@@ -311,9 +314,9 @@ class Engine:
         Every transport calls this, so APQ and trusted documents apply to all of them alike.
         `context` and `data` are for a per-request parser or rules (see `prepare`).
         """
-        documents = self.documents
-        if extensions is None and documents.trusted is None and query is not None:
+        if query is not None and not self._names_a_document(extensions):
             return self.prepare(query, operation_name, context=context, data=data)
+        documents = self.documents
         resolved = await documents.resolve(query, extensions)
         if isinstance(resolved, DocumentRefusal):
             return resolved
@@ -321,6 +324,20 @@ class Engine:
         if resolved.register_as is not None and isinstance(prepared, PreparedOperation):
             await documents.register(resolved)
         return prepared
+
+    def prepare_now(
+        self, query: str | None, operation_name: str | None, extensions: JSONObject | None
+    ) -> PreparedOperation | PreparationFailure | None:
+        """What `prepare_request` answers, when it can answer without waiting (the request
+        names no persisted document, no trusted list applies, nothing is prepared per
+        request); None when it cannot: then await `prepare_request`."""
+        if query is None or self.prepares_per_request or self._names_a_document(extensions):
+            return None
+        return self.prepare(query, operation_name)
+
+    def _names_a_document(self, extensions: JSONObject | None) -> bool:
+        # Whether the text to run must be looked up (`_documents.py`) rather than taken as sent.
+        return extensions is not None or self.documents.trusted is not None
 
     def cache_clear(self) -> None:
         """Forget every prepared document (for example after changing resolvers in tests)."""
@@ -396,16 +413,7 @@ class Engine:
         """
         configured = self._context_value
         if configured is None:
-            context: dict[str, object] = {"request": connection}
-            if self.pubsub is not None:
-                context[PUBSUB] = self.pubsub
-            scope = getattr(connection, "scope", None)
-            # `dict` first: an ASGI scope is one, told apart without the ABC's check.
-            if isinstance(scope, (dict, Mapping)) and scope.get("type") == "websocket":
-                # `data` is the connection_init payload; on_connect's result is in the scope.
-                context[CONNECTION_PARAMS] = data
-                context[CONNECTION_RESULT] = scope.get(CONNECTION_RESULT)
-            return context
+            return self.default_context(connection, data)
         value = configured
         if callable(configured):
             value = configured(connection, data)
@@ -414,6 +422,20 @@ class Engine:
         if isinstance(value, dict) and self.pubsub is not None:
             value.setdefault(PUBSUB, self.pubsub)
         return value
+
+    def default_context(self, connection: object, data: RequestData) -> dict[str, object]:
+        """The context `context_for` gives when the app configures none (`has_context_value`
+        False), made without a coroutine."""
+        context: dict[str, object] = {"request": connection}
+        if self.pubsub is not None:
+            context[PUBSUB] = self.pubsub
+        scope = getattr(connection, "scope", None)
+        # `dict` first: an ASGI scope is one, told apart without the ABC's check.
+        if isinstance(scope, (dict, Mapping)) and scope.get("type") == "websocket":
+            # `data` is the connection_init payload; on_connect's result is in the scope.
+            context[CONNECTION_PARAMS] = data
+            context[CONNECTION_RESULT] = scope.get(CONNECTION_RESULT)
+        return context
 
     async def execute(
         self,

@@ -324,7 +324,12 @@ class GraphQLHTTPHandler(HTTPSeams):
             )
             await _respond(send, outcome.status, self.engine.encode(outcome.result), *outcome.head)
             return
-        prepared = await self._prepare(request, media_type, method)
+        engine = self.engine
+        ready = engine.prepare_now(request.query, request.operation_name, request.extensions)
+        if ready is None:
+            prepared = await self._prepare(request, media_type, method)
+        else:
+            prepared = self._checked(ready, media_type, method)
         if not isinstance(prepared, _Reply):
             prepared = await self._execute(
                 scope=scope,
@@ -334,7 +339,7 @@ class GraphQLHTTPHandler(HTTPSeams):
                 data=data,
                 media_type=media_type,
             )
-        body = self.engine.encode(prepared.result)
+        body = engine.encode(prepared.result)
         await _respond(send, prepared.status, body, *prepared.head)
 
     async def _run_batch(
@@ -393,6 +398,15 @@ class GraphQLHTTPHandler(HTTPSeams):
         prepared = await self.engine.prepare_request(
             request.query, request.operation_name, request.extensions
         )
+        return self._checked(prepared, media_type, method)
+
+    def _checked(
+        self,
+        prepared: PreparedOperation | PreparationFailure | DocumentRefusal,
+        media_type: MediaType,
+        method: str,
+    ) -> PreparedOperation | _Reply:
+        """The operation to execute, or the reply for a request that executes nothing."""
         if isinstance(prepared, DocumentRefusal):
             headers = encode_headers(prepared.headers)
             content_type = _CONTENT_TYPES[media_type]
@@ -429,7 +443,11 @@ class GraphQLHTTPHandler(HTTPSeams):
             except InternalServerError as error:
                 return _Reply(500, error.result, (JSON_CONTENT_TYPE, None))
             return self._result_reply(result, media_type, FailureKind.VARIABLE_COERCION)
-        context = await engine.context_for(connection, data)
+        context = (
+            await engine.context_for(connection, data)
+            if engine.has_context_value
+            else engine.default_context(connection, data)
+        )
         try:
             result = await engine.execute(prepared, request.variables, context)
         except InternalServerError as error:
