@@ -1,7 +1,9 @@
-"""`Connection.result_encoder`: a stream's `result`, made once, answering exactly as `result`.
+"""`Connection.result_encoder`: a stream's `result`, made once, answering as `result` does.
 
 Every case drives two identical server `Connection`s through the same history, then asks one
-the encoder and the other `result`, and holds both answers, and the states they leave, equal.
+the encoder (falling back to its `result` where the encoder answers None, as a host does) and
+the other `result`, and holds both answers, and the states they leave, equal. The encoder is
+made before the history as well as after it: one made early must follow what happens later.
 """
 
 from __future__ import annotations
@@ -12,7 +14,13 @@ from collections.abc import Callable
 
 import pytest
 
-from clew.protocol import ConnectionState, Role, Subprotocol, SubscribePayload
+from clew.protocol import (
+    ConnectionState,
+    FormattedExecutionResult,
+    Role,
+    Subprotocol,
+    SubscribePayload,
+)
 from clew.protocol import graphql_transport_ws as tws
 from clew.protocol import graphql_ws as gws
 from clew.protocol.websocket import Connection, Unencodable
@@ -25,13 +33,21 @@ QUERY: SubscribePayload = {"query": "subscription { n }"}
 History = Callable[[Connection, Connection], None]
 
 
-def _server(subprotocol: Subprotocol, history: History, **options: object) -> Connection:
-    """A server `Connection` after `history`, fed by a client `Connection` of its own."""
+def _server(
+    subprotocol: Subprotocol,
+    history: History,
+    before: Callable[[Connection], None] | None = None,
+    **options: object,
+) -> Connection:
+    """A server `Connection` after `history`, fed by a client `Connection` of its own;
+    `before` sees it acknowledged, before the history."""
     client = Connection(subprotocol, Role.CLIENT)
     server = Connection(subprotocol, Role.SERVER, **options)  # type: ignore[arg-type]
     server.receive(client.init())
     for frame in server.accept():
         client.receive(frame)
+    if before is not None:
+        before(server)
     history(client, server)
     return server
 
@@ -78,6 +94,14 @@ def _closed(_client: Connection, server: Connection) -> None:
     server.connection_closed()
 
 
+def _too_large(_client: Connection, server: Connection) -> None:
+    server.too_large(1024)
+
+
+def _internal_error(_client: Connection, server: Connection) -> None:
+    server.internal_error()
+
+
 def _broken(_client: Connection, server: Connection) -> None:
     server.receive("not json")  # the peer broke the protocol: the connection is over
 
@@ -115,31 +139,65 @@ def _state(conn: Connection) -> tuple[ConnectionState, tuple[str, ...]]:
 
 
 @BOTH
+@pytest.mark.parametrize("made", ["before-the-history", "after-the-history"])
 @pytest.mark.parametrize("history_name", sorted(HISTORIES))
 @pytest.mark.parametrize("payload_name", sorted(PAYLOADS))
 def test_the_encoder_answers_as_result(
-    subprotocol: Subprotocol, history_name: str, payload_name: str
+    subprotocol: Subprotocol, made: str, history_name: str, payload_name: str
 ) -> None:
     history, operation_id = HISTORIES[history_name]
     payload = PAYLOADS[payload_name]
-    fast, slow = _server(subprotocol, history), _server(subprotocol, history)
-    encode = fast.result_encoder(operation_id)
+    encoders: list[Callable[[FormattedExecutionResult], str | None]] = []
+
+    def make(server: Connection) -> None:
+        encoders.append(server.result_encoder(operation_id))
+
+    early = made == "before-the-history"
+    fast = _server(subprotocol, history, make if early else None)
+    slow = _server(subprotocol, history)
+    if not early:
+        make(fast)
+    encode = encoders[0]
     for _ in range(2):  # the second call sees what the first left
         expected = slow.result(operation_id, payload)  # type: ignore[arg-type]
-        got = encode(payload)  # type: ignore[arg-type]
-        assert got == expected
-        assert type(got) is type(expected)
+        frame = encode(payload)  # type: ignore[arg-type]
+        if frame is not None:
+            assert type(expected) is str  # a frame only where `result` gives one
+            assert frame == expected
+        else:
+            got = fast.result(operation_id, payload)  # type: ignore[arg-type]
+            assert got == expected
+            assert type(got) is type(expected)
         assert _state(fast) == _state(slow)
+
+
+@BOTH
+def test_simple_results_take_the_fast_path(subprotocol: Subprotocol) -> None:
+    server = _server(subprotocol, _start("1"))
+    encode = server.result_encoder("1")
+    for payload_name in ("data", "unicode-and-nesting", "errors"):
+        assert type(encode(PAYLOADS[payload_name])) is str  # type: ignore[arg-type]
+
+
+@BOTH
+@pytest.mark.parametrize("end", [_going_away, _closed, _too_large, _internal_error])
+def test_an_early_encoder_stops_when_the_connection_is_over(
+    subprotocol: Subprotocol, end: History
+) -> None:
+    encoders: list[Callable[[FormattedExecutionResult], str | None]] = []
+    server = _server(
+        subprotocol, _start("1"), lambda conn: encoders.append(conn.result_encoder("1"))
+    )
+    assert type(encoders[0](PAYLOADS["data"])) is str  # type: ignore[arg-type]
+    end(Connection(subprotocol, Role.CLIENT), server)
+    assert encoders[0](PAYLOADS["data"]) is None  # type: ignore[arg-type]
+    assert server.result("1", PAYLOADS["data"]) is None  # type: ignore[arg-type]
 
 
 @BOTH
 def test_frames_are_the_subprotocols_own(subprotocol: Subprotocol) -> None:
     server = _server(subprotocol, _start("op 1"), dumps=json.dumps)
 
-    def slow_path(*_args: object) -> None:
-        raise AssertionError("a result that may simply be sent takes the fast path")
-
-    server.result = slow_path  # type: ignore[method-assign,assignment]
     frame = server.result_encoder("op 1")({"data": {"n": 7, "s": "é"}})
     assert isinstance(frame, str)
     assert "\\u00e9" in frame  # encoded by the connection's own `dumps`
@@ -161,8 +219,8 @@ def test_an_encoder_made_before_its_operation_starts_follows_it(subprotocol: Sub
     assert encode({"data": {"n": 1}}) is None  # not running yet
     server.receive(client.start("1", QUERY))
     assert isinstance(encode({"data": {"n": 1}}), str)
-    bad = encode({"data": {"n": math.inf}})
-    assert isinstance(bad, Unencodable)
+    assert encode({"data": {"n": math.inf}}) is None  # JSON cannot carry it: `result` decides
+    assert isinstance(server.result("1", {"data": {"n": math.inf}}), Unencodable)
     assert encode({"data": {"n": 1}}) is None  # the unencodable result ended the operation
 
 

@@ -3,7 +3,8 @@
 `Engine.subscribe` (`_execution.py`) opens the stream with `open_source_stream` and wraps it in
 a `SubscriptionStream`, which yields one formatted result per source event and closes the
 source. The stream formats through callables the engine hands over, so this module never
-imports the engine.
+imports the engine. A WebSocket hands it a `Relay`: then the stream sends each result that
+may simply be sent itself, and yields only the rest.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EXECUTOR_KEYWORD",
     "EventExecutor",
+    "Relay",
     "ResultFormatter",
     "StreamHooks",
     "SubscriptionStream",
@@ -61,6 +63,35 @@ EventExecutor: TypeAlias = (
 ResultFormatter: TypeAlias = "Callable[[ExecutionResult, object], FormattedExecutionResult]"
 #: Logs an exception raised outside the resolvers and returns the safe error result to send.
 UnexpectedFormatter: TypeAlias = "Callable[[Exception], FormattedExecutionResult]"
+
+
+@final
+class Relay:
+    """What a stream needs to send its results as WebSocket text frames itself.
+
+    Per result: while `registered()` is `token` (the operation is still the one registered
+    under its id) and `encode` makes a frame of it, the frame goes out through `send` (ASGI)
+    and the result is not yielded; anything else is yielded for the socket to decide on with
+    every rule. An exception of `gone` from `send` (the socket went away) sets `lost` and ends
+    the stream's iteration.
+    """
+
+    __slots__ = ("encode", "gone", "lost", "registered", "send", "token")
+
+    def __init__(
+        self,
+        encode: Callable[[FormattedExecutionResult], str | None],
+        send: Callable[[dict[str, object]], Awaitable[None]],
+        registered: Callable[[], object],
+        token: object,
+        gone: tuple[type[BaseException], ...],
+    ) -> None:
+        self.encode = encode
+        self.send = send
+        self.registered = registered
+        self.token = token
+        self.gone = gone
+        self.lost = False
 
 
 class StreamHooks(Protocol):
@@ -195,18 +226,29 @@ class SubscriptionStream:
         #: True once the source raised: the result just returned was the stream's last, and
         #: carries that error (as graphql-ws' server, a transport ends the operation with it).
         self.failed = False
-        self._results: AsyncGenerator[FormattedExecutionResult, None] = self._iterate()
+        self._results: AsyncGenerator[FormattedExecutionResult, None] | None = None
 
     def __aiter__(self) -> AsyncIterator[FormattedExecutionResult]:
         # The results come from one async generator, resumed per event: no coroutine is
         # created per event, as an `async def __anext__` would.
+        if self._results is None:
+            self._results = self._iterate(None)
         return self._results
 
     def __anext__(self) -> Awaitable[FormattedExecutionResult]:
-        return self._results.__anext__()
+        return self.__aiter__().__anext__()
 
-    async def _iterate(self) -> AsyncGenerator[FormattedExecutionResult, None]:
+    def relay(self, relay: Relay) -> AsyncIterator[FormattedExecutionResult]:
+        """Iterate the results, sending through `relay` each one that may simply be sent;
+        the rest (and the failed stream's last result) are yielded. Call it once, first."""
+        self._results = self._iterate(relay)
+        return self._results
+
+    async def _iterate(self, relay: Relay | None) -> AsyncGenerator[FormattedExecutionResult, None]:
         next_event, execute = self._next, self._execute
+        if relay is not None:
+            encode, send, registered = relay.encode, relay.send, relay.registered
+            token, gone = relay.token, relay.gone
         while not self._closed:
             try:
                 event = await next_event()
@@ -229,12 +271,20 @@ class SubscriptionStream:
                 await self._fail([UnexpectedError(error)])
                 yield self._unexpected(error)
                 return
-            if isinstance(result, dict):  # executed without an error: already wire-shaped
-                yield result
-                continue
-            if result.errors:
-                self._report(result.errors)
-            yield self._format(result, self._context)
+            if not isinstance(result, dict):  # a dict ran without an error: wire-shaped
+                if result.errors:
+                    self._report(result.errors)
+                result = self._format(result, self._context)
+            if relay is not None and registered() is token:
+                frame = encode(result)
+                if frame is not None:
+                    try:
+                        await send({"type": "websocket.send", "text": frame})
+                    except gone:
+                        relay.lost = True
+                        return
+                    continue
+            yield result
 
     async def _fail(self, errors: list[GraphQLError]) -> None:
         """The stream ends with an error: the result that follows is its last."""
@@ -248,7 +298,8 @@ class SubscriptionStream:
 
     async def aclose(self) -> None:
         """Stop the subscription and close its source stream (idempotent)."""
-        await self._results.aclose()  # between items (or before the first): it just ends
+        if self._results is not None:
+            await self._results.aclose()  # between items (or before the first): it just ends
         await self._close_source()
 
     async def _close_source(self) -> None:

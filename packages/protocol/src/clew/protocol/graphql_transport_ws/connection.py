@@ -53,6 +53,8 @@ class Connection:
         self._operations = OperationRegistry()
         self._running = self._operations.states  # for `receive_result`: no call per lookup
         self._dumps = dumps
+        # Set by `halt()`: result encoders produce no more frames.
+        self._halted = False
         is_server = our_role is Role.SERVER
         self._init_deadline = (
             now + connection_init_timeout if is_server and connection_init_timeout else None
@@ -168,13 +170,23 @@ class Connection:
             self._init_deadline = None
         return frame
 
+    def halt(self) -> None:
+        """The host is closing the socket: result encoders made here produce no more frames.
+
+        Nothing else changes; `send` still answers as before. A host wrapping this connection
+        (`clew.protocol.websocket.Connection`) calls it when it stops sending, so an encoder
+        never outlives its rules.
+        """
+        self._halted = True
+
     def result_encoder(self, operation_id: str) -> Callable[[FormattedExecutionResult], str | None]:
         """`send(Next(id=operation_id, payload=...))` for a stream of results, made once.
 
         Each call returns the frame when `send` would, changing nothing (a `next` moves no
-        state); None when `send` would refuse it, for `send` to say why. The frame's text
-        around the result is encoded once (`next_affixes`), and `send`'s checks are read
-        from `TRANSITIONS` once: per result, the state and the operation's id are looked at.
+        state); None when `send` would refuse it, for `send` to say why, and once `halt()`
+        was called. The frame's text around the result is encoded once (`next_affixes`), and
+        `send`'s checks are read from `TRANSITIONS` once: per result, the state and the
+        operation's id are looked at.
         """
         if type(operation_id) is not str or not operation_id:
             return _never
@@ -188,7 +200,12 @@ class Connection:
         )
 
         def encode(payload: FormattedExecutionResult) -> str | None:
-            if self._state in sendable and operation_id in operations and type(payload) is dict:
+            if (
+                self._state in sendable
+                and operation_id in operations
+                and type(payload) is dict
+                and not self._halted
+            ):
                 try:
                     return prefix + dumps(payload) + suffix  # type: ignore[arg-type]
                 except (TypeError, ValueError):

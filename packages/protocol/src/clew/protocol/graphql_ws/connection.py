@@ -71,6 +71,8 @@ class Connection:
         self._operations = OperationRegistry()
         self._running = self._operations.states  # for `receive_result`: no call per lookup
         self._dumps = dumps
+        # Set by `halt()`: result encoders produce no more frames.
+        self._halted = False
         is_server = our_role is Role.SERVER
         self._ka_interval = keepalive_interval if is_server and keepalive_interval else None
         self._next_ka = now + self._ka_interval if self._ka_interval else None
@@ -216,13 +218,23 @@ class Connection:
         self._state = new_state
         return frame
 
+    def halt(self) -> None:
+        """The host is closing the socket: result encoders made here produce no more frames.
+
+        Nothing else changes; `send` still answers as before. A host wrapping this connection
+        (`clew.protocol.websocket.Connection`) calls it when it stops sending, so an encoder
+        never outlives its rules.
+        """
+        self._halted = True
+
     def result_encoder(self, operation_id: str) -> Callable[[FormattedExecutionResult], str | None]:
         """`send(Data(id=operation_id, payload=...))` for a stream of results, made once.
 
         Each call returns the frame when `send` would, changing nothing (a `data` moves no
-        state); None when `send` would refuse it, for `send` to say why. The frame's text
-        around the result is encoded once (`data_affixes`), and `send`'s checks are read
-        from `TRANSITIONS` once: per result, the state and the operation's state are looked at.
+        state); None when `send` would refuse it, for `send` to say why, and once `halt()`
+        was called. The frame's text around the result is encoded once (`data_affixes`), and
+        `send`'s checks are read from `TRANSITIONS` once: per result, the state and the
+        operation's state are looked at.
         """
         if type(operation_id) is not str or not operation_id:
             return _never
@@ -241,6 +253,7 @@ class Connection:
                 self._state in sendable
                 and state_of(operation_id) is running
                 and type(payload) is dict
+                and not self._halted
             ):
                 try:
                     return prefix + dumps(payload) + suffix  # type: ignore[arg-type]

@@ -243,7 +243,7 @@ class Connection:
             case gws.ConnectionErrorMessage(payload=payload) if not self._server:
                 if self._inner.state is ConnectionState.ACKNOWLEDGED:
                     return None  # a late one answers a frame the server could not read
-                self._over = True
+                self._halt()
                 return Rejected(payload=payload, reason=_rejection_reason(payload))
             case gws.ConnectionTerminate():
                 return self._close_required(CloseCode.NORMAL_CLOSURE, "", retryable=False)
@@ -278,18 +278,18 @@ class Connection:
         frames: tuple[str, ...] = ()
         if self._legacy and not self._over:
             frames = (self._send(gws.ConnectionTerminate()),)
-        self._over = True
+        self._halt()
         return Closure(code=CloseCode.NORMAL_CLOSURE, reason="Normal Closure", frames=frames)
 
     def too_large(self, limit: int) -> Closure:
         """A frame over `limit` bytes arrived: how to close (4400; legacy: 1009)."""
-        self._over = True
+        self._halt()
         code = _MESSAGE_TOO_BIG if self._legacy else CloseCode.BAD_REQUEST
         return Closure(code=code, reason=f"Message exceeds the maximum size of {limit} bytes")
 
     def internal_error(self) -> Closure:
         """Our own side failed unexpectedly: how to close (4500, client 4005; legacy: 1011)."""
-        self._over = True
+        self._halt()
         if self._legacy:
             code = CloseCode.INTERNAL_ERROR
         elif self._server:
@@ -301,7 +301,7 @@ class Connection:
 
     def going_away(self) -> Closure:
         """The server shuts down (1001 under both subprotocols)."""
-        self._over = True
+        self._halt()
         return Closure(code=CloseCode.GOING_AWAY, reason="Server shutting down")
 
     # -- sending: operations ----------------------------------------------------------------
@@ -340,27 +340,15 @@ class Connection:
         except LocalProtocolError as exc:
             return self._unencodable(operation_id, exc)
 
-    def result_encoder(
-        self, operation_id: str
-    ) -> Callable[[FormattedExecutionResult], str | Unencodable | None]:
-        """Server: `result` for `operation_id`, made once for a stream of its results.
+    def result_encoder(self, operation_id: str) -> Callable[[FormattedExecutionResult], str | None]:
+        """Server: the frames of `operation_id`'s results, for a stream of them, made once.
 
-        Each call returns exactly what `result(operation_id, payload)` would, and applies
-        the same rules: it encodes only the result itself around text prepared once, and
-        anything but a frame that may simply be sent (the operation ended, the socket
-        closes, JSON cannot carry it) is left to `result`.
+        Each call returns the frame `result(operation_id, payload)` would return, or None:
+        then ask `result`, which applies every rule (the operation may have ended, the socket
+        may be closing, JSON may not carry the payload). Only the result itself is encoded
+        per call; the frame's text around it is prepared once.
         """
-        fast = self._inner.result_encoder(operation_id)
-        result = self.result
-
-        def encode(payload: FormattedExecutionResult) -> str | Unencodable | None:
-            if not self._over:
-                frame = fast(payload)
-                if frame is not None:
-                    return frame
-            return result(operation_id, payload)
-
-        return encode
+        return self._inner.result_encoder(operation_id)
 
     def fail(self, operation_id: str, errors: list[FormattedError]) -> str | Unencodable | None:
         """Server: the `error` ending `operation_id` (legacy: its first error); no `complete`.
@@ -424,11 +412,16 @@ class Connection:
 
     def connection_closed(self) -> tuple[str, ...]:
         """The transport reports the socket closed; returns the ids that were still running."""
-        self._over = True
+        self._halt()
         return self._inner.connection_closed()
 
-    def _close_required(self, code: int, reason: str, *, retryable: bool) -> CloseRequired:
+    def _halt(self) -> None:
+        """Nothing more is sent: the connection is over for this side."""
         self._over = True
+        self._inner.halt()
+
+    def _close_required(self, code: int, reason: str, *, retryable: bool) -> CloseRequired:
+        self._halt()
         return CloseRequired(
             code=code,
             reason=limit_close_reason(reason),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterable, Callable
+from functools import partial
 from inspect import isawaitable
 from typing import TYPE_CHECKING, Protocol, cast, final
 
@@ -59,9 +60,11 @@ class Emitter(Protocol):
         self,
         operation_id: str,
         stream: SubscriptionStream | ForeignStream,
-        current: Callable[[], bool],
+        registered: Callable[[], object],
+        token: object,
     ) -> bool:
-        """Send `stream`'s results while `current()`; True when it ran out (then `complete`)."""
+        """Send `stream`'s results while `registered()` is `token`; True when it ran out (then
+        `complete`)."""
         ...
 
 
@@ -337,13 +340,12 @@ class Operations:
         What `observe_async_results` does by default; the socket's own path.
         """
         operation_id = running.operation_id
-        # The hot path is the emitter's; per event it checks this one thing.
-        registered = self._running.get
-
-        def current() -> bool:
-            return registered(operation_id) is running
-
-        if await self._emitter.stream(operation_id, stream, current) and self._wanted(running):
+        # The hot path is the emitter's; per event it checks that this operation is still the
+        # one registered under its id (a C-level call: no Python frame per event).
+        registered = partial(self._running.get, operation_id)
+        if await self._emitter.stream(operation_id, stream, registered, running) and self._wanted(
+            running
+        ):
             await self._emitter.complete(operation_id)
 
     async def observe_id(self, operation_id: str, results: AsyncIterable[object]) -> None:

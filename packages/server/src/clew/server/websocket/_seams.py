@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from graphql import DocumentNode
     from starlette.websockets import WebSocket
 
-    from clew.server._subscription import SubscriptionStream
+    from clew.server._subscription import Relay, SubscriptionStream
 
     from ._operations import Operations
     from ._socket import Socket
@@ -140,6 +140,10 @@ class ForeignStream:
         self.failed = False
 
     def __aiter__(self) -> ForeignStream:
+        return self
+
+    def relay(self, _relay: Relay) -> ForeignStream:
+        """Its results, every one yielded: the socket decides on each (no fast path)."""
         return self
 
     async def __anext__(self) -> FormattedExecutionResult:

@@ -27,6 +27,7 @@ from clew.protocol import (
     FormattedExecutionResult,
 )
 from clew.protocol import websocket as ws
+from clew.server._subscription import Relay
 
 from ._handshake import GONE, Handshake, frame_text
 from ._hooks import Hooks, call_hook
@@ -281,39 +282,45 @@ class Socket(Handshake):
         self,
         operation_id: str,
         stream: SubscriptionStream | ForeignStream,
-        current: Callable[[], bool],
+        registered: Callable[[], object],
+        token: object,
     ) -> bool:
         """Send each result of `stream` as a result frame of `operation_id`.
 
-        Stops when `current()` turns False (the operation was stopped or replaced), when the
-        protocol lets nothing more through (the operation ended, or its result could not be
-        encoded and it failed instead), when the socket is gone, or with `error` when the
-        source failed. True when the stream simply ran out, so `complete` may follow.
+        Stops when `registered()` is no longer `token` (the operation was stopped or
+        replaced), when the protocol lets nothing more through (the operation ended, or its
+        result could not be encoded and it failed instead), when the socket is gone, or with
+        `error` when the source failed. True when the stream simply ran out, so `complete`
+        may follow.
 
-        The hot path of every subscription: per event one encoding by the operation's
-        `conn.result_encoder` (made once, answering as `conn.result`), one ASGI `send`.
+        The hot path of every subscription: the stream sends each result that may simply be
+        sent itself (`Relay`: one encoding by the protocol's `result_encoder`, one ASGI
+        `send`), and hands this loop only what needs a decision.
         """
         conn, send = self._conn, self._send
         if conn is None:
             return False
-        result_frame = conn.result_encoder(operation_id)
-        async for result in stream:
-            if not current() or self._closing:
+        relay = Relay(conn.result_encoder(operation_id), send, registered, token, GONE)
+        async for result in stream.relay(relay):
+            if registered() is not token or self._closing:
                 return False
             if stream.failed:
                 # The source raised: the engine's last result carries only the (masked)
                 # error. Like graphql-ws' server, end the operation with `error`.
                 await self.error(operation_id, result.get("errors") or [])
                 return False
-            frame = result_frame(result)
+            frame = conn.result(operation_id, result)
             if type(frame) is not str:
                 await self._emit(operation_id, frame)
                 return False
             try:
                 await send({"type": "websocket.send", "text": frame})
             except GONE:
-                self._closing = True  # the reader sees the disconnect and cleans up
-                return False
+                relay.lost = True
+                break
+        if relay.lost:
+            self._closing = True  # the reader sees the disconnect and cleans up
+            return False
         return True
 
     async def error(self, operation_id: str, errors: list[FormattedError]) -> None:
