@@ -234,6 +234,28 @@ async def test_override_handle_websocket_complete_message() -> None:
     assert completed == ["kept", "stopped"]
 
 
+async def test_an_operation_kept_by_an_override_stops_when_its_id_is_taken_again() -> None:
+    # The override keeps "1" running after the client's `complete`; the client then starts a
+    # new "1". The kept stream must not send its results under the new operation's id.
+    class Handler(GraphQLTransportWSHandler):
+        async def handle_websocket_complete_message(self, websocket, operation_id, client_context):
+            return
+
+    async with socket_to(Handler()) as ws:
+        await acked(ws)
+        await ws.send_json({"type": "subscribe", "id": "1", "payload": TICKS})
+        assert (await ws.receive_json(timeout=10))["payload"] == {"data": {"ticks": 1}}
+        closed_before = len(closed_sources)
+        await ws.send_json({"type": "complete", "id": "1"})
+        await ws.send_json({"type": "subscribe", "id": "1", "payload": TICKS})
+        frames = [await ws.receive_json(timeout=10) for _ in range(6)]
+        await wait_for(lambda: len(closed_sources) > closed_before)  # the kept one stopped
+    # The new operation's own ticks only, in order (the kept one's would repeat them).
+    assert [frame["payload"] for frame in frames] == [
+        {"data": {"ticks": tick}} for tick in range(1, 7)
+    ]
+
+
 async def test_override_handle_websocket_subscribe() -> None:
     class Handler(GraphQLTransportWSHandler):
         async def handle_websocket_subscribe(self, websocket, data, operation_id, client_context):

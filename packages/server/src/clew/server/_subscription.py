@@ -41,6 +41,7 @@ __all__ = [
     "EventExecutor",
     "Relay",
     "ResultFormatter",
+    "Stoppable",
     "StreamHooks",
     "SubscriptionStream",
     "UnexpectedFormatter",
@@ -65,31 +66,35 @@ ResultFormatter: TypeAlias = "Callable[[ExecutionResult, object], FormattedExecu
 UnexpectedFormatter: TypeAlias = "Callable[[Exception], FormattedExecutionResult]"
 
 
+class Stoppable(Protocol):
+    """An operation as a relay sees it: `stopped` once it is no longer the one registered
+    under its id (the client stopped it, the socket is closing, another replaced it)."""
+
+    stopped: bool
+
+
 @final
 class Relay:
     """What a stream needs to send its results as WebSocket text frames itself.
 
-    Per result: while `registered()` is `token` (the operation is still the one registered
-    under its id) and `encode` makes a frame of it, the frame goes out through `send` (ASGI)
-    and the result is not yielded; anything else is yielded for the socket to decide on with
-    every rule. An exception of `gone` from `send` (the socket went away) sets `lost` and ends
-    the stream's iteration.
+    Per result: until `operation.stopped`, each result `encode` makes a frame of goes out
+    through `send` (ASGI) and is not yielded; anything else is yielded for the socket to
+    decide on with every rule. An exception of `gone` from `send` (the socket went away)
+    sets `lost` and ends the stream's iteration.
     """
 
-    __slots__ = ("encode", "gone", "lost", "registered", "send", "token")
+    __slots__ = ("encode", "gone", "lost", "operation", "send")
 
     def __init__(
         self,
         encode: Callable[[FormattedExecutionResult], str | None],
         send: Callable[[dict[str, object]], Awaitable[None]],
-        registered: Callable[[], object],
-        token: object,
+        operation: Stoppable,
         gone: tuple[type[BaseException], ...],
     ) -> None:
         self.encode = encode
         self.send = send
-        self.registered = registered
-        self.token = token
+        self.operation = operation
         self.gone = gone
         self.lost = False
 
@@ -247,8 +252,7 @@ class SubscriptionStream:
     async def _iterate(self, relay: Relay | None) -> AsyncGenerator[FormattedExecutionResult, None]:
         next_event, execute = self._next, self._execute
         if relay is not None:
-            encode, send, registered = relay.encode, relay.send, relay.registered
-            token, gone = relay.token, relay.gone
+            encode, send, operation, gone = relay.encode, relay.send, relay.operation, relay.gone
         while not self._closed:
             try:
                 event = await next_event()
@@ -265,17 +269,17 @@ class SubscriptionStream:
                 return
             try:
                 result = execute(event)
-                if not isinstance(result, dict) and not isinstance(result, ExecutionResult):
-                    result = await result
+                if type(result) is not dict and not isinstance(result, dict | ExecutionResult):
+                    result = await cast("Awaitable[ExecutionResult]", result)
             except Exception as error:  # outside the resolvers: a bug, logged and masked
                 await self._fail([UnexpectedError(error)])
                 yield self._unexpected(error)
                 return
-            if not isinstance(result, dict):  # a dict ran without an error: wire-shaped
+            if type(result) is not dict and not isinstance(result, dict):  # else wire-shaped
                 if result.errors:
                     self._report(result.errors)
                 result = self._format(result, self._context)
-            if relay is not None and registered() is token:
+            if relay is not None and not operation.stopped:
                 frame = encode(result)
                 if frame is not None:
                     try:

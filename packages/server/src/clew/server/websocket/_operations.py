@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterable, Callable
-from functools import partial
+from collections.abc import AsyncIterable
 from inspect import isawaitable
 from typing import TYPE_CHECKING, Protocol, cast, final
 
@@ -39,6 +38,7 @@ if TYPE_CHECKING:
     from starlette.websockets import WebSocket
 
     from clew.server._execution import Engine
+    from clew.server._subscription import Stoppable
 
 __all__ = ["Emitter", "Operations"]
 
@@ -60,10 +60,9 @@ class Emitter(Protocol):
         self,
         operation_id: str,
         stream: SubscriptionStream | ForeignStream,
-        registered: Callable[[], object],
-        token: object,
+        operation: Stoppable,
     ) -> bool:
-        """Send `stream`'s results while `registered()` is `token`; True when it ran out (then
+        """Send `stream`'s results until `operation.stopped`; True when it ran out (then
         `complete`)."""
         ...
 
@@ -72,14 +71,16 @@ class Emitter(Protocol):
 class _Running:
     # One operation's bookkeeping; `operation` is set once `on_operation` has seen it, which
     # is what obliges the task to call `on_complete`. `prepared` is kept only while a
-    # `subscription` seam may ask for it.
-    __slots__ = ("operation", "operation_id", "prepared", "task")
+    # `subscription` seam may ask for it. `stopped` is set when it leaves the registry (the
+    # stream's relay reads it per event: a `Stoppable`).
+    __slots__ = ("operation", "operation_id", "prepared", "stopped", "task")
 
     def __init__(self, operation_id: str) -> None:
         self.operation_id = operation_id
         self.operation: Operation | None = None
         self.prepared: PreparedOperation | None = None
         self.task: asyncio.Task[None] | None = None
+        self.stopped = False
 
 
 @final
@@ -143,6 +144,9 @@ class Operations:
         if len(self._running) >= self._limit:
             return f"Too many operations on this connection (the limit is {self._limit})"
         running = _Running(operation_id)
+        replaced = self._running.get(operation_id)
+        if replaced is not None:  # an override started it again without stopping it
+            replaced.stopped = True
         self._running[operation_id] = running
         running.task = asyncio.get_running_loop().create_task(
             self._run(running, payload), name=f"clew-ws-operation-{operation_id}"
@@ -155,7 +159,10 @@ class Operations:
         The id is free at once for a new operation; `stop_all` still waits for the cleanup.
         """
         running = self._running.pop(operation_id, None)
-        if running is None or running.task is None:
+        if running is None:
+            return
+        running.stopped = True
+        if running.task is None:
             return
         task = running.task
         task.cancel()
@@ -272,6 +279,7 @@ class Operations:
         finally:
             if self._running.get(operation_id) is running:
                 del self._running[operation_id]
+                running.stopped = True
             if running.operation is not None:
                 if seams.on_complete is not None:
                     try:
@@ -340,12 +348,8 @@ class Operations:
         What `observe_async_results` does by default; the socket's own path.
         """
         operation_id = running.operation_id
-        # The hot path is the emitter's; per event it checks that this operation is still the
-        # one registered under its id (a C-level call: no Python frame per event).
-        registered = partial(self._running.get, operation_id)
-        if await self._emitter.stream(operation_id, stream, registered, running) and self._wanted(
-            running
-        ):
+        # The hot path is the emitter's; per event it reads `running.stopped`.
+        if await self._emitter.stream(operation_id, stream, running) and self._wanted(running):
             await self._emitter.complete(operation_id)
 
     async def observe_id(self, operation_id: str, results: AsyncIterable[object]) -> None:

@@ -36,7 +36,7 @@ from ._seams import ForeignStream, Seams, attach, json_object, stop_each
 
 if TYPE_CHECKING:
     from clew.server._execution import Engine
-    from clew.server._subscription import SubscriptionStream
+    from clew.server._subscription import Stoppable, SubscriptionStream
     from clew.server._types import Send
 
 __all__ = ["Socket"]
@@ -282,16 +282,14 @@ class Socket(Handshake):
         self,
         operation_id: str,
         stream: SubscriptionStream | ForeignStream,
-        registered: Callable[[], object],
-        token: object,
+        operation: Stoppable,
     ) -> bool:
         """Send each result of `stream` as a result frame of `operation_id`.
 
-        Stops when `registered()` is no longer `token` (the operation was stopped or
-        replaced), when the protocol lets nothing more through (the operation ended, or its
-        result could not be encoded and it failed instead), when the socket is gone, or with
-        `error` when the source failed. True when the stream simply ran out, so `complete`
-        may follow.
+        Stops once `operation.stopped` (it was stopped or replaced), when the protocol lets
+        nothing more through (the operation ended, or its result could not be encoded and it
+        failed instead), when the socket is gone, or with `error` when the source failed.
+        True when the stream simply ran out, so `complete` may follow.
 
         The hot path of every subscription: the stream sends each result that may simply be
         sent itself (`Relay`: one encoding by the protocol's `result_encoder`, one ASGI
@@ -300,9 +298,9 @@ class Socket(Handshake):
         conn, send = self._conn, self._send
         if conn is None:
             return False
-        relay = Relay(conn.result_encoder(operation_id), send, registered, token, GONE)
+        relay = Relay(conn.result_encoder(operation_id), send, operation, GONE)
         async for result in stream.relay(relay):
-            if registered() is not token or self._closing:
+            if operation.stopped or self._closing:
                 return False
             if stream.failed:
                 # The source raised: the engine's last result carries only the (masked)
