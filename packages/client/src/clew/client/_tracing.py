@@ -8,7 +8,7 @@ Without opentelemetry-api, or with no span active, nothing is added.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from inspect import isawaitable
 
 from clew.protocol import JSONObject
@@ -18,8 +18,10 @@ from ._types import ConnectionParams
 __all__ = ["trace_headers", "with_trace_context"]
 
 _inject: Callable[[dict[str, str]], None] | None
+_current: Callable[[], Mapping[str, object]]
 try:
     from opentelemetry import propagate
+    from opentelemetry.context import get_current as _current
 
     _inject = propagate.inject
 except ImportError:  # opentelemetry-api is optional (`clew[otel]`); tested in a subprocess
@@ -27,8 +29,12 @@ except ImportError:  # opentelemetry-api is optional (`clew[otel]`); tested in a
 
 
 def trace_headers() -> dict[str, str]:
-    """The current trace context as headers (empty without a span or opentelemetry-api)."""
-    if _inject is None:
+    """The current trace context as headers (empty without a span or opentelemetry-api).
+
+    An empty context (no span, no baggage: most requests of most programs) has nothing to
+    propagate, so the propagators are asked only when it holds something.
+    """
+    if _inject is None or not _current():
         return {}
     carrier: dict[str, str] = {}
     _inject(carrier)
