@@ -57,6 +57,8 @@ def is_file(value: object) -> TypeGuard[FileValue]:
 
 def contains_files(value: object) -> bool:
     """Whether any file appears in `value`, at any depth of objects and arrays."""
+    if value is None:  # no variables (most queries): no ABC checks
+        return False
     if is_file(value):
         return True
     if isinstance(value, Mapping):
