@@ -191,7 +191,7 @@ class Connection:
         if type(operation_id) is not str or not operation_id:
             return _never
         prefix, suffix = next_affixes(operation_id, self._dumps)
-        dumps, operations = self._dumps, self._operations.view()
+        dumps, operations = self._dumps, self._operations.states  # no proxy per lookup
         # A tuple: membership tests identity first, where a set would hash the enum in Python.
         sendable = tuple(
             state

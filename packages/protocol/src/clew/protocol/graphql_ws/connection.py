@@ -239,7 +239,7 @@ class Connection:
         if type(operation_id) is not str or not operation_id:
             return _never
         prefix, suffix = data_affixes(operation_id, self._dumps)
-        dumps, state_of = self._dumps, self._operations.view().get
+        dumps, state_of = self._dumps, self._operations.states.get  # no proxy per lookup
         # A tuple: membership tests identity first, where a set would hash the enum in Python.
         sendable = tuple(
             state
