@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from enum import Enum
-from types import MappingProxyType
 
 __all__ = ["ConnectionState", "OperationRegistry", "OperationState"]
 
@@ -60,10 +59,6 @@ class OperationRegistry:
 
     def __len__(self) -> int:
         return len(self._active)
-
-    def view(self) -> Mapping[str, OperationState]:
-        """A read-only live view of every id's state, for a hot path to read without a call."""
-        return MappingProxyType(self._active)
 
     def reserve(self, operation_id: str) -> None:
         """Mark `operation_id` as running; the caller has checked whether it was free."""
