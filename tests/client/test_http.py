@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 
 import aiohttp
@@ -217,6 +218,26 @@ async def test_extensions_are_sent(server: Server) -> None:
     payload = server.endpoint.requests[0].payload
     assert payload is not None
     assert payload["extensions"] == {"trace": True}
+
+
+async def test_a_json_serialize_given_encodes_every_body(server: Server) -> None:
+    seen: list[object] = []
+
+    def serialize(value: object) -> str:
+        seen.append(value)
+        return json.dumps(value, sort_keys=True)
+
+    async with AIOHTTPClient(server.url, json_serialize=serialize) as client:
+        result = await client.execute("query($n: Int!) { books(count: $n) { id } }", {"n": 1})
+    assert result.data == {"books": [{"id": "1"}]}
+    assert seen == [{"query": "query($n: Int!) { books(count: $n) { id } }", "variables": {"n": 1}}]
+
+
+async def test_a_variable_json_cannot_carry_fails_before_sending(server: Server) -> None:
+    async with AIOHTTPClient(server.url) as client:
+        with pytest.raises(ValueError, match="Out of range float"):
+            await client.execute("query($x: Float) { hello }", {"x": float("nan")})
+    assert server.endpoint.requests == []
 
 
 async def test_backend_seed_api_executes(server: Server) -> None:

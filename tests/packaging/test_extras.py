@@ -42,6 +42,7 @@ MODULES = [
     "clew.server",
     "clew.server.pubsub",
     "aiohttp",
+    "orjson",
     "redis",
     "starlette",
     "graphql",
@@ -111,7 +112,7 @@ def test_no_extra_installs_only_the_protocol_core(probe: Callable[[str], dict[st
     assert report["clew.protocol"] == "ok"
     assert report["clew.protocol.graphql_transport_ws"] == "ok"
     assert report["clew.protocol.http"] == "ok"
-    for dependency in ("aiohttp", "starlette", "graphql"):
+    for dependency in ("aiohttp", "starlette", "graphql", "orjson"):
         assert report[dependency].startswith("ModuleNotFoundError"), report[dependency]
 
 
@@ -119,6 +120,7 @@ def test_client_extra_brings_aiohttp_not_starlette(probe: Callable[[str], dict[s
     report = probe("client")
     assert report["aiohttp"] == "ok"
     assert report["graphql"] == "ok"
+    assert report["orjson"] == "ok"  # request bodies are encoded through it
     assert report["clew.client"] == "ok"
     assert report["clew.protocol"] == "ok"
     assert report["starlette"].startswith("ModuleNotFoundError")

@@ -74,7 +74,7 @@ class SSETransport:
         id_factory: Callable[[], str],
         single_connection: bool = False,
         retry: RetryPolicy | None = None,
-        json_serialize: Callable[[object], str],
+        encode: Callable[[object], bytes],
     ) -> None:
         self._session = session
         self.url = url
@@ -82,7 +82,7 @@ class SSETransport:
         self.single_connection = single_connection
         self.retry = retry if retry is not None else RetryPolicy()
         self._id_factory = id_factory
-        self._dumps = json_serialize
+        self._encode = encode
         self._single: _SingleConnection | None = None
         #: Set by `close`: no new operations, and dropped streams are not reopened.
         self.closed = False
@@ -131,7 +131,7 @@ class SSETransport:
             extensions = dict(request.extensions or {})
             extensions[OPERATION_ID_KEY] = operation_id
             body["extensions"] = extensions
-        return self._dumps(body).encode("utf-8")
+        return self._encode(body)
 
     async def _backoff(self, attempt: int, error: Exception) -> None:
         if not self.retry.should_retry(None, attempt):

@@ -7,7 +7,6 @@ aiohttp's failures into the client's exceptions.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from contextlib import ExitStack, aclosing
@@ -33,6 +32,7 @@ from clew.protocol.http import (
 from clew.protocol.incremental import IncrementalMerger
 
 from ._builder import OperationKind, operation_kind
+from ._encoding import encode_json
 from ._incremental import INCREMENTAL_ACCEPT, read_incremental
 from ._messages import GraphQLRequest, GraphQLResponse, GraphQLSubscriptionRequest
 from ._persisted import PersistedQueries
@@ -77,17 +77,10 @@ DEFAULT_TIMEOUT: Final = aiohttp.ClientTimeout(total=60, sock_connect=10)
 DEFAULT_SUBPROTOCOLS: Final = (Subprotocol.GRAPHQL_WS.value, Subprotocol.GRAPHQL_TRANSPORT_WS.value)
 
 
-#: Built once: `json.dumps` with options builds a new encoder on every call.
-_ENCODER: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
 #: The headers of a JSON POST when the caller adds none (read-only, shared by every request).
 _JSON_POST_HEADERS: Final[Mapping[str, str]] = MappingProxyType(
     {"Accept": ACCEPT, "Content-Type": f"{MediaType.JSON}; charset=utf-8"}
 )
-
-
-def _compact_json(value: object) -> str:
-    return _ENCODER.encode(value)
 
 
 @final
@@ -145,7 +138,7 @@ class AIOHTTPBackend:
         connection_params: ConnectionParams | None = None,
         websocket_options: WebSocketOptions | Mapping[str, object] | None = None,
         websocket_factory: WebSocketManagerFactory | None = None,
-        json_serialize: Callable[[object], str] = _compact_json,
+        json_serialize: Callable[[object], str] | None = None,
         persisted_queries: bool = False,
         use_get_for_hashed_queries: bool = False,
         subscription_transport: Literal["websocket", "sse"] = "websocket",
@@ -178,7 +171,11 @@ class AIOHTTPBackend:
         self._transport: SubscriptionTransport | None = None
         #: Sockets of subscriptions that asked for their own `connection_init` or id.
         self._dedicated: set[SubscriptionTransport] = set()
-        self._json_serialize = json_serialize
+        #: Request bodies as bytes: `json_serialize`'s text, or else compact JSON (orjson's
+        #: speed where it writes the same JSON as the standard library).
+        self._encode: Callable[[object], bytes] = (
+            encode_json if json_serialize is None else _encoded_by(json_serialize)
+        )
         if subscription_transport not in ("websocket", "sse"):
             raise ValueError("subscription_transport must be 'websocket' or 'sse'")
         #: Where subscriptions run: the shared WebSocket, or GraphQL over SSE (graphql-sse).
@@ -269,10 +266,10 @@ class AIOHTTPBackend:
             **trace_headers(),
         }
         headers.update(await resolve_headers(self.headers))
-        body = self._json_serialize([self._wire(request)[0] for request in requests])
+        body = self._encode([self._wire(request)[0] for request in requests])
         url = self.endpoint
         status, _content_type, raw, reply_headers = await self._exchange(
-            "POST", headers, data=body.encode("utf-8")
+            "POST", headers, data=body
         )
         try:
             bodies = parse_batch_response(raw, len(requests))
@@ -362,7 +359,7 @@ class AIOHTTPBackend:
             return
         headers = {"Accept": INCREMENTAL_ACCEPT, "Content-Type": f"{MediaType.JSON}; charset=utf-8"}
         headers.update(await resolve_headers(self.headers))
-        body = self._json_serialize(payload).encode("utf-8")
+        body = self._encode(payload)
         url = self.endpoint
         try:
             async with self.client_session.post(
@@ -412,7 +409,7 @@ class AIOHTTPBackend:
                 headers=self.headers,
                 id_factory=self.generate_subscription_id,
                 single_connection=self.sse_single_connection,
-                json_serialize=self._json_serialize,
+                encode=self._encode,
             )
         return self._sse
 
@@ -522,7 +519,7 @@ class AIOHTTPBackend:
             with ExitStack() as files:
                 form = multipart_form(request, files)
                 return await self._send("POST", headers, data=form)
-        body = self._json_serialize(payload).encode("utf-8")
+        body = self._encode(payload)
         if self.headers is None and not trace:  # the common case: no copy, no await
             return await self._send("POST", _JSON_POST_HEADERS, data=body)
         headers = {**_JSON_POST_HEADERS, **trace, **await resolve_headers(self.headers)}
@@ -572,6 +569,15 @@ class AIOHTTPBackend:
             raise ConnectionFailedError(url, str(exc) or type(exc).__name__) from exc
         except aiohttp.ClientError as exc:
             raise TransportError(f"Request to {url} failed: {exc}") from exc
+
+
+def _encoded_by(json_serialize: Callable[[object], str]) -> Callable[[object], bytes]:
+    """A body encoder from a `json_serialize` that returns text."""
+
+    def encode(value: object) -> bytes:
+        return json_serialize(value).encode("utf-8")
+
+    return encode
 
 
 def _payload_for(payload: JSONObject, request: WireRequest) -> JSONObject:

@@ -45,7 +45,7 @@ class BackendOptions(TypedDict, total=False):
     connection_params: ConnectionParams | None
     websocket_options: WebSocketOptions | Mapping[str, object] | None
     websocket_factory: WebSocketManagerFactory | None
-    json_serialize: Callable[[object], str]
+    json_serialize: Callable[[object], str] | None
     persisted_queries: bool
     use_get_for_hashed_queries: bool
 
