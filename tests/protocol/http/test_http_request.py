@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -134,6 +135,35 @@ def test_from_mapping_accepts_bodies_decoded_elsewhere() -> None:
     error = rejection(lambda: GraphQLRequest.from_mapping(None))
     assert error.message == "The request body must be a JSON object, got null"
     assert repr(error) == "RequestError(400, 'The request body must be a JSON object, got null')"
+
+
+@given(
+    st.text(),
+    st.none() | st.text(),
+    st.none() | st.dictionaries(st.text(), json_values, max_size=3),
+    st.none() | st.dictionaries(st.text(), json_values, max_size=3),
+)
+def test_from_mapping_builds_what_the_constructor_builds(
+    query: str,
+    operation_name: str | None,
+    variables: JSONObject | None,
+    extensions: JSONObject | None,
+) -> None:
+    body = {
+        "query": query,
+        "operationName": operation_name,
+        "variables": variables,
+        "extensions": extensions,
+    }
+    read = GraphQLRequest.from_mapping(body)
+    built = GraphQLRequest(
+        query=query, operation_name=operation_name, variables=variables, extensions=extensions
+    )
+    assert type(read) is GraphQLRequest
+    assert read == built
+    assert repr(read) == repr(built)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        read.query = "{ b }"  # type: ignore[misc]
 
 
 def test_to_json_body_has_only_present_parameters() -> None:

@@ -53,7 +53,7 @@ def _is_plain(value: object) -> bool:
     if type(value) is str or type(value) is int or type(value) is bool or value is None:
         return True
     if type(value) is list or type(value) is tuple:
-        for item in value:
+        for item in value:  # noqa: SIM110  # a loop: no generator to make on every body
             if not _is_plain(item):
                 return False
         return True

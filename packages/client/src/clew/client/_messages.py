@@ -9,9 +9,9 @@ becomes a response only through its validation.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import KW_ONLY, dataclass
-from typing import Protocol, final, runtime_checkable
+from typing import Final, Protocol, TypeAlias, final, runtime_checkable
 
 from clew.protocol import FormattedError, FormattedExecutionResult, JSONObject
 from clew.protocol.http import GraphQLResponse as ResponseBody
@@ -41,6 +41,34 @@ class GraphQLRequest:
     _: KW_ONLY
     #: Implementation-defined additions (persisted queries, tracing, ...).
     extensions: JSONObject | None = None
+
+
+#: The writers of `GraphQLRequest`'s slots (member descriptors), for `new_request`.
+_Setter: TypeAlias = Callable[[GraphQLRequest, object], None]
+_SLOTS: Final = vars(GraphQLRequest)
+_SET_QUERY: Final[_Setter] = _SLOTS["query"].__set__
+_SET_VARIABLES: Final[_Setter] = _SLOTS["variables"].__set__
+_SET_OPERATION_NAME: Final[_Setter] = _SLOTS["operation_name"].__set__
+_SET_EXTENSIONS: Final[_Setter] = _SLOTS["extensions"].__set__
+
+
+def new_request(
+    query: str,
+    variables: JSONObject | None,
+    operation_name: str | None,
+    extensions: JSONObject | None,
+) -> GraphQLRequest:
+    """`GraphQLRequest(query, variables, operation_name, extensions=extensions)`, faster.
+
+    Built slot by slot: the client makes one per `execute`, and a frozen dataclass' `__init__`
+    pays a checked attribute write per field (the class has no `__post_init__` to skip).
+    """
+    request = GraphQLRequest.__new__(GraphQLRequest)
+    _SET_QUERY(request, query)
+    _SET_VARIABLES(request, variables)
+    _SET_OPERATION_NAME(request, operation_name)
+    _SET_EXTENSIONS(request, extensions)
+    return request
 
 
 @final

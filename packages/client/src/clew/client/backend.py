@@ -268,9 +268,7 @@ class AIOHTTPBackend:
         headers.update(await resolve_headers(self.headers))
         body = self._encode([self._wire(request)[0] for request in requests])
         url = self.endpoint
-        status, _content_type, raw, reply_headers = await self._exchange(
-            "POST", headers, data=body
-        )
+        status, _content_type, raw, reply_headers = await self._exchange("POST", headers, data=body)
         try:
             bodies = parse_batch_response(raw, len(requests))
         except ResponseFormatError as exc:

@@ -18,7 +18,7 @@ from graphql import GraphQLSchema
 from clew.protocol import JSONObject
 
 from ._builder import BuiltOperation, OperationKind, operation_kind
-from ._messages import GraphQLRequest, GraphQLResponse, ResponseStream
+from ._messages import GraphQLRequest, GraphQLResponse, ResponseStream, new_request
 from ._proxy import OperationProxy, QueryField, SubscriptionField
 from ._schema import SchemaCache, SchemaSource, validate_operation
 from ._types import ConnectionParams, Headers, WebSocketManagerFactory
@@ -262,9 +262,9 @@ def _request(
     extensions: JSONObject | None,
 ) -> GraphQLRequest:
     # Variables may hold files until the backend takes them out for a multipart body.
-    return GraphQLRequest(
+    return new_request(
         query,
         None if variables is None else cast(JSONObject, dict(variables)),
         operation_name,
-        extensions=extensions,
+        extensions,
     )

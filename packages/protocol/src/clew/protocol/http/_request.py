@@ -9,9 +9,9 @@ Apollo convention outside the spec) are read by `parse_request_value` when a ser
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import final
+from typing import Final, TypeAlias, final
 
 from clew.protocol._codec import JSONDecodeFailure, describe, dumps, loads_value
 from clew.protocol._types import JSONObject
@@ -83,12 +83,16 @@ class GraphQLRequest:
                 400,
                 f"The 'operationName' parameter must be a string, got {describe(operation_name)}",
             )
-        return cls(
-            query=query,
-            operation_name=operation_name,
-            variables=_optional_object(params, "variables"),
-            extensions=_optional_object(params, "extensions"),
-        )
+        variables = _optional_object(params, "variables")
+        extensions = _optional_object(params, "extensions")
+        if query is None:  # no document: `__post_init__` applies the persisted-query rule
+            return cls(
+                query=query,
+                operation_name=operation_name,
+                variables=variables,
+                extensions=extensions,
+            )
+        return _with_query(query, operation_name, variables, extensions)
 
     @classmethod
     def from_json(cls, body: bytes | str) -> GraphQLRequest:
@@ -134,6 +138,34 @@ class GraphQLRequest:
         if self.extensions is not None:
             params["extensions"] = dumps(self.extensions)
         return params
+
+
+#: The writers of `GraphQLRequest`'s slots (member descriptors), for `_with_query`.
+_Setter: TypeAlias = Callable[[GraphQLRequest, object], None]
+_SLOTS: Final = vars(GraphQLRequest)
+_SET_QUERY: Final[_Setter] = _SLOTS["query"].__set__
+_SET_OPERATION_NAME: Final[_Setter] = _SLOTS["operation_name"].__set__
+_SET_VARIABLES: Final[_Setter] = _SLOTS["variables"].__set__
+_SET_EXTENSIONS: Final[_Setter] = _SLOTS["extensions"].__set__
+
+
+def _with_query(
+    query: str,
+    operation_name: str | None,
+    variables: JSONObject | None,
+    extensions: JSONObject | None,
+) -> GraphQLRequest:
+    """`GraphQLRequest(...)` for parameters already checked and a document present.
+
+    Built slot by slot: one per HTTP request on both sides, and a frozen dataclass' `__init__`
+    pays a checked attribute write per field plus `__post_init__`, whose rule a query meets.
+    """
+    request = GraphQLRequest.__new__(GraphQLRequest)
+    _SET_QUERY(request, query)
+    _SET_OPERATION_NAME(request, operation_name)
+    _SET_VARIABLES(request, variables)
+    _SET_EXTENSIONS(request, extensions)
+    return request
 
 
 def _json_param(params: Mapping[str, str], name: str) -> JSONObject | None:
