@@ -12,7 +12,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Se
 from contextlib import ExitStack, aclosing
 from dataclasses import replace
 from types import MappingProxyType, TracebackType
-from typing import TYPE_CHECKING, Final, Literal, TypeAlias, cast, final
+from typing import TYPE_CHECKING, Final, Literal, TypeAlias, TypeVar, cast, final
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -81,6 +81,11 @@ DEFAULT_SUBPROTOCOLS: Final = (Subprotocol.GRAPHQL_WS.value, Subprotocol.GRAPHQL
 _JSON_POST_HEADERS: Final[Mapping[str, str]] = MappingProxyType(
     {"Accept": ACCEPT, "Content-Type": f"{MediaType.JSON}; charset=utf-8"}
 )
+
+
+#: What `_send` hands a reply to: the URL, the status, the body and the headers.
+_Read = TypeVar("_Read")
+_Reader: TypeAlias = Callable[[str, int, bytes, Mapping[str, str]], _Read]
 
 
 @final
@@ -267,15 +272,21 @@ class AIOHTTPBackend:
         }
         headers.update(await resolve_headers(self.headers))
         body = self._encode([self._wire(request)[0] for request in requests])
-        url = self.endpoint
-        status, _content_type, raw, reply_headers = await self._exchange("POST", headers, data=body)
-        try:
-            bodies = parse_batch_response(raw, len(requests))
-        except ResponseFormatError as exc:
-            text = raw.decode("utf-8", errors="replace")
-            if not 200 <= status < 300:
-                raise HTTPStatusError(url, status, text, reply_headers) from None
-            raise InvalidResponseError(url, status, text, reply_headers, str(exc)) from None
+
+        def read(
+            url: str, status: int, raw: bytes, reply_headers: Mapping[str, str]
+        ) -> list[ResponseBody]:
+            try:
+                return parse_batch_response(raw, len(requests))
+            except ResponseFormatError as exc:
+                text = _text(raw)
+                if not 200 <= status < 300:
+                    raise HTTPStatusError(url, status, text, dict(reply_headers)) from None
+                raise InvalidResponseError(
+                    url, status, text, dict(reply_headers), str(exc)
+                ) from None
+
+        bodies = await self._send("POST", headers, read, data=body)
         return [
             GraphQLResponse(request, each) for request, each in zip(requests, bodies, strict=True)
         ]
@@ -507,7 +518,7 @@ class AIOHTTPBackend:
             # Apollo Server's CSRF check lets a GET through only with a non-simple header.
             headers["Apollo-Require-Preflight"] = "true"
         headers.update(await resolve_headers(self.headers))
-        return await self._send("GET", headers, params=request.to_query_params())
+        return await self._send("GET", headers, _read_response, params=request.to_query_params())
 
     async def _post(self, payload: JSONObject, request: WireRequest) -> ResponseBody:
         trace = trace_headers()
@@ -516,34 +527,23 @@ class AIOHTTPBackend:
             headers.update(await resolve_headers(self.headers))
             with ExitStack() as files:
                 form = multipart_form(request, files)
-                return await self._send("POST", headers, data=form)
+                return await self._send("POST", headers, _read_response, data=form)
         body = self._encode(payload)
         if self.headers is None and not trace:  # the common case: no copy, no await
-            return await self._send("POST", _JSON_POST_HEADERS, data=body)
+            return await self._send("POST", _JSON_POST_HEADERS, _read_response, data=body)
         headers = {**_JSON_POST_HEADERS, **trace, **await resolve_headers(self.headers)}
-        return await self._send("POST", headers, data=body)
+        return await self._send("POST", headers, _read_response, data=body)
 
     async def _send(
         self,
         method: str,
         headers: Mapping[str, str],
+        read: _Reader[_Read],
         *,
         params: Mapping[str, str] | None = None,
         data: bytes | aiohttp.FormData | None = None,
-    ) -> ResponseBody:
-        status, content_type, body, reply_headers = await self._exchange(
-            method, headers, params=params, data=data
-        )
-        return _read_response(self.endpoint, status, content_type, body, reply_headers)
-
-    async def _exchange(
-        self,
-        method: str,
-        headers: Mapping[str, str],
-        *,
-        params: Mapping[str, str] | None = None,
-        data: bytes | aiohttp.FormData | None = None,
-    ) -> tuple[int, str | None, bytes, Mapping[str, str]]:
+    ) -> _Read:
+        """Send one request and hand what came back to `read` (aiohttp's errors become clew's)."""
         url, timeout, request = self.endpoint, self._timeout, self.client_session.request
         # No timeout given: the session's own applies (DEFAULT_TIMEOUT for one made here, a
         # borrowed one's otherwise); passing None would turn every timeout off instead.
@@ -555,18 +555,14 @@ class AIOHTTPBackend:
         try:
             async with sending as response:
                 body = await response.read()
-                return (
-                    response.status,
-                    response.headers.get("Content-Type"),
-                    body,
-                    response.headers,
-                )
+                status, reply_headers = response.status, response.headers
         except TimeoutError as exc:  # aiohttp's timeouts subclass the builtin
             raise TransportTimeoutError(url, type(exc).__name__) from exc
         except aiohttp.ClientConnectionError as exc:
             raise ConnectionFailedError(url, str(exc) or type(exc).__name__) from exc
         except aiohttp.ClientError as exc:
             raise TransportError(f"Request to {url} failed: {exc}") from exc
+        return read(url, status, body, reply_headers)
 
 
 def _encoded_by(json_serialize: Callable[[object], str]) -> Callable[[object], bytes]:
@@ -592,9 +588,7 @@ def _payload_for(payload: JSONObject, request: WireRequest) -> JSONObject:
 _REQUEST_ERROR_STATUSES = frozenset({400, 422})
 
 
-def _read_response(
-    url: str, status: int, content_type: str | None, body: bytes, headers: Mapping[str, str]
-) -> ResponseBody:
+def _read_response(url: str, status: int, body: bytes, headers: Mapping[str, str]) -> ResponseBody:
     """Decide whether an answer is a GraphQL response (spec, "Processing the response").
 
     `application/graphql-response+json` is a GraphQL response at any status; other 2xx bodies
@@ -603,9 +597,8 @@ def _read_response(
     older drafts send with 400 (or 422) for a document that fails to parse or validate;
     anything else (a proxy's 429 or 502, say) is an `HTTPStatusError`.
     """
-    success = 200 <= status < 300
-    if not (success or is_graphql_response(status, content_type)):
-        if status in _REQUEST_ERROR_STATUSES and _is_json(content_type):
+    if not (200 <= status < 300 or is_graphql_response(status, headers.get("Content-Type"))):
+        if status in _REQUEST_ERROR_STATUSES and _is_json(headers.get("Content-Type")):
             try:
                 response = ResponseBody.from_json(body)
             except ResponseFormatError:
@@ -627,13 +620,7 @@ def _text(body: bytes) -> str:
 
 async def _read_whole(response: aiohttp.ClientResponse) -> ResponseBody:
     body = await response.read()
-    return _read_response(
-        str(response.url),
-        response.status,
-        response.headers.get("Content-Type"),
-        body,
-        dict(response.headers),
-    )
+    return _read_response(str(response.url), response.status, body, dict(response.headers))
 
 
 #: An incremental response lasts as long as its slowest deferred field.
