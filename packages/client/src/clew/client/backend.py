@@ -8,7 +8,7 @@ aiohttp's failures into the client's exceptions.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import ExitStack, aclosing
 from dataclasses import replace
 from types import MappingProxyType, TracebackType
@@ -475,14 +475,21 @@ class AIOHTTPBackend:
             return ResponseBody(data=None, errors=errors, data_present=False)
         raise TransportError("The server completed the operation without a result")
 
-    async def _http(
+    def _http(
         self, payload: JSONObject, wire: WireRequest, *, mutation: bool
-    ) -> ResponseBody:
+    ) -> Awaitable[ResponseBody]:
+        # Returns the coroutine that sends: the common case adds no coroutine of its own.
         apq = self.persisted_queries
-        if apq is None:  # the common case, kept as short as it was
+        if apq is None:
             if self.use_get_for_queries and not mutation and not contains_files(wire.variables):
-                return await self._get(wire)
-            return await self._post(payload, wire)
+                return self._get(wire)
+            return self._post(payload, wire)
+        return self._persisted(apq, payload, wire, mutation=mutation)
+
+    async def _persisted(
+        self, apq: PersistedQueries, payload: JSONObject, wire: WireRequest, *, mutation: bool
+    ) -> ResponseBody:
+        """Automatic persisted queries: the hash first, the document when the server asks."""
         files = contains_files(wire.variables)
         get = self.use_get_for_queries and not mutation and not files
         first = None if files else apq.first_request(wire)
@@ -520,19 +527,26 @@ class AIOHTTPBackend:
         headers.update(await resolve_headers(self.headers))
         return await self._send("GET", headers, _read_response, params=request.to_query_params())
 
-    async def _post(self, payload: JSONObject, request: WireRequest) -> ResponseBody:
+    def _post(self, payload: JSONObject, request: WireRequest) -> Awaitable[ResponseBody]:
+        # Returns the coroutine that sends: the common case adds no coroutine of its own.
         trace = trace_headers()
         if contains_files(request.variables):
-            headers = {"Accept": ACCEPT, **trace, PREFLIGHT_HEADER: "1"}
-            headers.update(await resolve_headers(self.headers))
-            with ExitStack() as files:
-                form = multipart_form(request, files)
-                return await self._send("POST", headers, _read_response, data=form)
+            return self._post_files(request, trace)
         body = self._encode(payload)
         if self.headers is None and not trace:  # the common case: no copy, no await
-            return await self._send("POST", _JSON_POST_HEADERS, _read_response, data=body)
+            return self._send("POST", _JSON_POST_HEADERS, _read_response, data=body)
+        return self._post_with_headers(body, trace)
+
+    async def _post_with_headers(self, body: bytes, trace: Mapping[str, str]) -> ResponseBody:
         headers = {**_JSON_POST_HEADERS, **trace, **await resolve_headers(self.headers)}
         return await self._send("POST", headers, _read_response, data=body)
+
+    async def _post_files(self, request: WireRequest, trace: Mapping[str, str]) -> ResponseBody:
+        headers = {"Accept": ACCEPT, **trace, PREFLIGHT_HEADER: "1"}
+        headers.update(await resolve_headers(self.headers))
+        with ExitStack() as files:
+            form = multipart_form(request, files)
+            return await self._send("POST", headers, _read_response, data=form)
 
     async def _send(
         self,

@@ -8,7 +8,7 @@ async with AIOHTTPClient("http://127.0.0.1:8000/graphql") as client:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Final, TypedDict, Unpack, cast, final
 
@@ -158,24 +158,22 @@ class AIOHTTPClient:
         (bytes, binary file objects, paths, `Upload`), which are sent as a multipart upload.
         """
         request = _request(query, variables, operation_name, extensions)
-        kind = operation_kind(query, operation_name, default="query")
-        return await self._execute(request, kind, raise_on_errors)
+        response = await self._send(request, operation_kind(query, operation_name, default="query"))
+        return _check(response) if raise_on_errors else response
 
     async def execute_built(
         self, built: BuiltOperation, *, raise_on_errors: bool = False
     ) -> GraphQLResponse:
         """Send a query or mutation a proxy built (``await client.query.books.build(...)``)."""
         request = _request(built.query, built.variables, built.operation_name, None)
-        return await self._execute(request, built.kind, raise_on_errors)
-
-    async def _execute(
-        self, request: GraphQLRequest, kind: OperationKind, raise_on_errors: bool
-    ) -> GraphQLResponse:
-        if kind == "mutation":
-            response = await self._backend.execute_mutation(request)
-        else:
-            response = await self._backend.execute_query(request)
+        response = await self._send(request, built.kind)
         return _check(response) if raise_on_errors else response
+
+    def _send(self, request: GraphQLRequest, kind: OperationKind) -> Awaitable[GraphQLResponse]:
+        # The backend's own coroutine, awaited by the caller: no coroutine of ours in between.
+        if kind == "mutation":
+            return self._backend.execute_mutation(request)
+        return self._backend.execute_query(request)
 
     async def batch(
         self, operations: Sequence[str | Request], *, raise_on_errors: bool = False
