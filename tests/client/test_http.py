@@ -240,6 +240,27 @@ async def test_a_variable_json_cannot_carry_fails_before_sending(server: Server)
     assert server.endpoint.requests == []
 
 
+async def test_a_reassigned_endpoint_takes_the_next_request(server: Server) -> None:
+    backend = AIOHTTPBackend(server.url)
+    try:
+        first = await backend.execute_query(GraphQLRequest("{ hello }"))
+        backend.endpoint = server.route("/bad-gateway")
+        with pytest.raises(HTTPStatusError) as caught:
+            await backend.execute_query(GraphQLRequest("{ hello }"))
+    finally:
+        await backend.close()
+    assert first.data == {"hello": "Hello, world!"}
+    assert caught.value.status == 502
+    assert caught.value.url == server.route("/bad-gateway")
+
+
+@pytest.mark.parametrize("url", ["http://host:99999/", "http://:80/", "not a url at all"])
+async def test_an_endpoint_that_is_no_url_is_a_transport_error(url: str) -> None:
+    async with AIOHTTPClient(url) as client:
+        with pytest.raises(TransportError, match=r"Request to .* failed"):
+            await client.execute("{ hello }")
+
+
 async def test_backend_seed_api_executes(server: Server) -> None:
     backend = AIOHTTPBackend(server.url)
     request = GraphQLRequest(query="{ hello }", variables={"unused": 1})

@@ -11,11 +11,13 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import ExitStack, aclosing
 from dataclasses import replace
-from types import MappingProxyType, TracebackType
+from types import TracebackType
 from typing import TYPE_CHECKING, Final, Literal, TypeAlias, TypeVar, cast, final
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 
 from clew.protocol import FormattedError, JSONObject, Subprotocol
 from clew.protocol.http import GraphQLRequest as WireRequest
@@ -77,9 +79,10 @@ DEFAULT_TIMEOUT: Final = aiohttp.ClientTimeout(total=60, sock_connect=10)
 DEFAULT_SUBPROTOCOLS: Final = (Subprotocol.GRAPHQL_WS.value, Subprotocol.GRAPHQL_TRANSPORT_WS.value)
 
 
-#: The headers of a JSON POST when the caller adds none (read-only, shared by every request).
-_JSON_POST_HEADERS: Final[Mapping[str, str]] = MappingProxyType(
-    {"Accept": ACCEPT, "Content-Type": f"{MediaType.JSON}; charset=utf-8"}
+#: The headers of a JSON POST when the caller adds none (read-only, shared by every request;
+#: a `CIMultiDictProxy`, which aiohttp takes without copying it into one first).
+_JSON_POST_HEADERS: Final[Mapping[str, str]] = CIMultiDictProxy(
+    CIMultiDict({"Accept": ACCEPT, "Content-Type": f"{MediaType.JSON}; charset=utf-8"})
 )
 
 
@@ -151,6 +154,8 @@ class AIOHTTPBackend:
         use_sse_for_queries: bool = False,
     ) -> None:
         self.endpoint = endpoint
+        #: `endpoint` and what aiohttp is given for it: parsed once, not on every request.
+        self._target = _parsed(endpoint)
         #: APQ state for this server (None when off): support and the hashes it knows.
         self.persisted_queries = PersistedQueries() if persisted_queries else None
         self.use_get_for_hashed_queries = use_get_for_hashed_queries
@@ -559,12 +564,17 @@ class AIOHTTPBackend:
     ) -> _Read:
         """Send one request and hand what came back to `read` (aiohttp's errors become clew's)."""
         url, timeout, request = self.endpoint, self._timeout, self.client_session.request
+        target = self._target
+        if target[0] is not url:  # `endpoint` was reassigned since the last request
+            target = self._target = _parsed(url)
         # No timeout given: the session's own applies (DEFAULT_TIMEOUT for one made here, a
         # borrowed one's otherwise); passing None would turn every timeout off instead.
         sending = (
-            request(method, url, headers=headers, params=params, data=data)
+            request(method, target[1], headers=headers, params=params, data=data)
             if timeout is None
-            else request(method, url, headers=headers, params=params, data=data, timeout=timeout)
+            else request(
+                method, target[1], headers=headers, params=params, data=data, timeout=timeout
+            )
         )
         try:
             async with sending as response:
@@ -577,6 +587,14 @@ class AIOHTTPBackend:
         except aiohttp.ClientError as exc:
             raise TransportError(f"Request to {url} failed: {exc}") from exc
         return read(url, status, body, reply_headers)
+
+
+def _parsed(endpoint: str) -> tuple[str, URL | str]:
+    """`endpoint` beside its parsed URL, or itself when it does not parse (aiohttp says why)."""
+    try:
+        return endpoint, URL(endpoint)
+    except ValueError:
+        return endpoint, endpoint
 
 
 def _encoded_by(json_serialize: Callable[[object], str]) -> Callable[[object], bytes]:
