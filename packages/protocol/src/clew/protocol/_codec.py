@@ -72,7 +72,10 @@ def loads_value(data: Text, what: str = "Message") -> JSONValue:
         else:
             # Kept only when orjson read it exactly as the standard library would. A str
             # orjson decoded holds no lone surrogate (orjson refuses those), so it encodes.
-            raw = data.encode() if isinstance(data, str) else bytes(data)
+            if type(data) is bytes:  # what most callers pass: no copy
+                raw = data
+            else:
+                raw = data.encode() if isinstance(data, str) else bytes(data)
             if _LONG_DIGITS not in raw.translate(_DIGITS_AS_ZEROS):
                 return value
     if not isinstance(data, str):
