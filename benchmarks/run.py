@@ -8,7 +8,7 @@ so a slow spell of the shared machine costs every target a round rather than one
 its rounds); the median of the rounds counts. The table with its ratios and the targets is
 printed, and everything is written as JSON (and drawn by `chart.py`).
 
-    .venv/bin/python benchmarks/run.py [--rounds 5] [--json benchmarks/results.json]
+    .venv/bin/python benchmarks/run.py [--rounds 5] [--short-rounds 9] [--json results.json]
     .venv/bin/python benchmarks/run.py --smoke   # every workload briefly, every answer checked
 """
 
@@ -72,6 +72,9 @@ RECEIVING_CLIENTS = ("raw", "clew", "gql")
 @dataclass(frozen=True)
 class Settings:
     rounds: int
+    #: Rounds of the rows a slow spell swings most (streams, fan-out, sequential client
+    #: queries): more, shorter rounds, so the median sees the machine's spells evenly.
+    short_rounds: int
     wrk_seconds: float
     connections: int
     stream_events: int
@@ -84,18 +87,23 @@ class Settings:
     check_all: bool
 
 
-# Five rounds, streams of 50,000 events (about half a second at the ceiling's rate) and 10,000
-# sequential client queries (about three seconds): a round of 10,000 events or 2,000 queries
-# lasted under 0.6 s, within a scheduling hiccup or two of this shared machine.
-FULL = Settings(5, 3.0, 64, 50_000, 200, 500, 500, 10_000, 100_000, check_all=False)
-SMOKE = Settings(1, 1.0, 16, 300, 20, 50, 40, 300, 2_000, check_all=True)
+# Five rounds (nine for streams, fan-out and client queries), streams of 50,000 events (about
+# half a second at the ceiling's rate), 300 events per fan-out socket and 6,000 sequential
+# client queries (about two seconds): a round of 10,000 events or 2,000 queries lasted under
+# 0.6 s, within a scheduling hiccup or two of this shared machine, while five rounds of 10,000
+# queries let one slow spell of a few seconds move a median.
+FULL = Settings(5, 9, 3.0, 64, 50_000, 200, 300, 500, 6_000, 100_000, check_all=False)
+SMOKE = Settings(1, 1, 1.0, 16, 300, 20, 50, 40, 300, 2_000, check_all=True)
 
 Measure = Callable[[str], Awaitable[Sample]]
 
 
-async def rounds(row: str, targets: tuple[str, ...], measure: Measure, results: Results) -> None:
-    """Measure `row` on every target, `settings.rounds` times, interleaved."""
-    for number in range(int(str(results.settings["rounds"]))):
+async def rounds(
+    row: str, targets: tuple[str, ...], measure: Measure, results: Results, *, short: bool = False
+) -> None:
+    """Measure `row` on every target, `settings.rounds` (or `short_rounds`) times, interleaved."""
+    count = results.settings["short_rounds" if short else "rounds"]
+    for number in range(int(str(count))):
         start = number % len(targets)
         for target in targets[start:] + targets[:start]:
             sample = await measure(target)
@@ -158,8 +166,8 @@ async def server_rows(running: dict[str, Server], settings: Settings, results: R
         try:
             for target, ws in sockets.items():  # warm-up
                 await stream(running[names[target]], ws, subprotocol, 100, check_all=True)
-            await rounds(row, SERVER_TARGETS, _streamer(running, names, sockets, subprotocol,
-                                                         settings), results)  # fmt: skip
+            measure = _streamer(running, names, sockets, subprotocol, settings)
+            await rounds(row, SERVER_TARGETS, measure, results, short=True)
         finally:
             await asyncio.gather(*(ws.close() for ws in sockets.values()))
 
@@ -182,7 +190,7 @@ async def server_rows(running: dict[str, Server], settings: Settings, results: R
         async def fan_one(target: str) -> Sample:
             return await fan_out(running[target], fan[target], settings.fan_events)
 
-        await rounds("fanout", SERVER_TARGETS, fan_one, results)
+        await rounds("fanout", SERVER_TARGETS, fan_one, results, short=True)
     finally:
         await asyncio.gather(*(ws.close() for group in fan.values() for ws in group))
 
@@ -225,7 +233,7 @@ async def client_rows(ceiling: Server, settings: Settings, results: Results) -> 
     async def receive(kind: str) -> Sample:
         return await asyncio.to_thread(_client, "receive", kind, ceiling, settings.client_events)
 
-    await rounds("client_queries", CLIENT_TARGETS, sequential, results)
+    await rounds("client_queries", CLIENT_TARGETS, sequential, results, short=True)
     await rounds("client_events", RECEIVING_CLIENTS, receive, results)
 
 
@@ -248,6 +256,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="every workload briefly, checked")
     parser.add_argument("--rounds", type=int, help="interleaved rounds per row (default 5)")
+    parser.add_argument(
+        "--short-rounds",
+        type=int,
+        help="rounds of the stream, fan-out and client-query rows (default 9)",
+    )
     parser.add_argument("--json", type=Path, help="where to write the results")
     parser.add_argument(
         "--only",
@@ -262,6 +275,8 @@ def main() -> int:
     settings = SMOKE if args.smoke else FULL
     if args.rounds:
         settings = dataclasses.replace(settings, rounds=args.rounds)
+    if args.short_rounds:
+        settings = dataclasses.replace(settings, short_rounds=args.short_rounds)
     wrk_path()  # fail early, with the message saying how to install it
     raise_open_files()
     pin_self()
