@@ -9,11 +9,12 @@ becomes a response only through its validation.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import KW_ONLY, dataclass
-from typing import Final, Protocol, TypeAlias, final, runtime_checkable
+from typing import Protocol, final, runtime_checkable
 
 from clew.protocol import FormattedError, FormattedExecutionResult, JSONObject
+from clew.protocol._slots import slot_setters
 from clew.protocol.http import GraphQLResponse as ResponseBody
 
 __all__ = [
@@ -43,13 +44,10 @@ class GraphQLRequest:
     extensions: JSONObject | None = None
 
 
-#: The writers of `GraphQLRequest`'s slots (member descriptors), for `new_request`.
-_Setter: TypeAlias = Callable[[GraphQLRequest, object], None]
-_SLOTS: Final = vars(GraphQLRequest)
-_SET_QUERY: Final[_Setter] = _SLOTS["query"].__set__
-_SET_VARIABLES: Final[_Setter] = _SLOTS["variables"].__set__
-_SET_OPERATION_NAME: Final[_Setter] = _SLOTS["operation_name"].__set__
-_SET_EXTENSIONS: Final[_Setter] = _SLOTS["extensions"].__set__
+#: The writers of `GraphQLRequest`'s slots, for `new_request`.
+_SET_QUERY, _SET_VARIABLES, _SET_OPERATION_NAME, _SET_EXTENSIONS = slot_setters(
+    GraphQLRequest, "query", "variables", "operation_name", "extensions"
+)
 
 
 def new_request(

@@ -9,11 +9,12 @@ Apollo convention outside the spec) are read by `parse_request_value` when a ser
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final, TypeAlias, final
+from typing import final
 
 from clew.protocol._codec import JSONDecodeFailure, describe, dumps, loads_value
+from clew.protocol._slots import slot_setters
 from clew.protocol._types import JSONObject
 
 from ._errors import RequestError
@@ -140,13 +141,10 @@ class GraphQLRequest:
         return params
 
 
-#: The writers of `GraphQLRequest`'s slots (member descriptors), for `_with_query`.
-_Setter: TypeAlias = Callable[[GraphQLRequest, object], None]
-_SLOTS: Final = vars(GraphQLRequest)
-_SET_QUERY: Final[_Setter] = _SLOTS["query"].__set__
-_SET_OPERATION_NAME: Final[_Setter] = _SLOTS["operation_name"].__set__
-_SET_VARIABLES: Final[_Setter] = _SLOTS["variables"].__set__
-_SET_EXTENSIONS: Final[_Setter] = _SLOTS["extensions"].__set__
+#: The writers of `GraphQLRequest`'s slots, for `_with_query`.
+_SET_QUERY, _SET_OPERATION_NAME, _SET_VARIABLES, _SET_EXTENSIONS = slot_setters(
+    GraphQLRequest, "query", "operation_name", "variables", "extensions"
+)
 
 
 def _with_query(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final, TypeAlias, cast, final
+from typing import cast, final
 
 from clew.protocol._codec import JSONDecodeFailure, describe, dumps, loads_value
+from clew.protocol._slots import slot_setters
 from clew.protocol._types import FormattedError, FormattedExecutionResult, JSONObject, JSONValue
 
 from ._errors import ResponseFormatError
@@ -137,13 +138,10 @@ class GraphQLResponse:
         return dumps(cast(JSONObject, self.to_result()))
 
 
-#: The writers of `GraphQLResponse`'s slots (member descriptors), for `_data_only`.
-_Setter: TypeAlias = Callable[[GraphQLResponse, object], None]
-_SLOTS: Final = vars(GraphQLResponse)
-_SET_DATA: Final[_Setter] = _SLOTS["data"].__set__
-_SET_ERRORS: Final[_Setter] = _SLOTS["errors"].__set__
-_SET_EXTENSIONS: Final[_Setter] = _SLOTS["extensions"].__set__
-_SET_PRESENT: Final[_Setter] = _SLOTS["data_present"].__set__
+#: The writers of `GraphQLResponse`'s slots, for `_data_only`.
+_SET_DATA, _SET_ERRORS, _SET_EXTENSIONS, _SET_PRESENT = slot_setters(
+    GraphQLResponse, "data", "errors", "extensions", "data_present"
+)
 
 
 def _data_only(data: JSONObject) -> GraphQLResponse:
