@@ -95,3 +95,28 @@ async def test_a_waiting_caller_is_woken_by_the_next_result() -> None:
     assert not waiting.done()
     operation.push(result(7))
     assert (await asyncio.wait_for(waiting, 5)).data == {"n": 7}
+
+
+async def test_a_body_of_data_alone_is_queued_as_it_came_and_read_either_way() -> None:
+    owner, operation, subscription = setup()
+    call = SubscriptionCall("request", subscription)
+    bodies = [{"data": {"n": value}} for value in range(5)]
+    for body in bodies[:3]:
+        operation.push(body)
+    # The first goes through `__anext__` (it starts the operation): the transport's contract,
+    # a validated `clew.protocol.http.GraphQLResponse`, which the caller's response wraps.
+    first = await anext(call)
+    assert first.raw == ResponseBody(data={"n": 0})
+    assert owner.started == ["1"]
+    # Queued ones are taken as they came: the caller's response is over the body itself.
+    second = await anext(call)
+    assert type(second) is GraphQLResponse
+    assert second.raw is bodies[1]
+    assert second.data is bodies[1]["data"]
+    assert (second.errors, second.extensions, second.data_present) == (None, None, True)
+    assert subscription.poll() is bodies[2]
+    # Read through the transport's contract (`OperationStream`), a body is validated.
+    operation.push(bodies[3])
+    operation.push(result(4))
+    assert await anext(subscription) == ResponseBody(data={"n": 3})
+    assert await anext(subscription) == result(4)

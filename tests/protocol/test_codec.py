@@ -149,11 +149,18 @@ def test_dumps_then_loads_is_identity(value: dict[str, object]) -> None:
         '"\\ud800"',  # a lone surrogate escape: orjson refuses it, the standard library not
         "1e400",  # orjson refuses what overflows a double; the standard library gives inf
         '{"a":1,"a":2}',
+        '{"id":"1","payload":{"data":{"n":1234567890123456789}}}',  # a run of 19: guarded
+        '{"id":"1","payload":{"data":{"n":123456789012345678}}}',  # 18: orjson's, exactly
+        '["1234567890123456789012", 1.25]',  # a long run in a string: guarded all the same
     ],
 )
 def test_decodes_exactly_as_the_standard_library(text: str) -> None:
+    class Text(str):
+        pass
+
     expected = json.loads(text)
-    for data in (text, text.encode("utf-8", "surrogatepass")):
+    encoded = text.encode("utf-8", "surrogatepass")
+    for data in (text, encoded, bytearray(encoded), memoryview(encoded), Text(text)):
         value = loads_value(data)
         assert value == expected
         assert type(value) is type(expected)

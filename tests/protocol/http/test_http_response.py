@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from clew.protocol._types import FormattedError, JSONObject, JSONValue
 from clew.protocol.http import GraphQLResponse, ResponseFormatError, is_graphql_response
+from clew.protocol.http._response import data_alone
 
 json_values: st.SearchStrategy[JSONValue] = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),
@@ -80,6 +81,28 @@ def test_a_data_only_result_is_the_response_the_constructor_builds() -> None:
     assert GraphQLResponse.from_mapping({"data": data, "extensions": {"a": 1}}).extensions == {
         "a": 1
     }
+
+
+@given(json_values | st.dictionaries(st.sampled_from(["data", "errors", "hasNext"]), json_values))
+def test_data_alone_names_only_bodies_valid_as_they_stand(body: JSONValue) -> None:
+    """A reader may keep a body `data_alone` accepts instead of validating it: it must be a
+    body `from_mapping` reads as that data and nothing else."""
+    data = data_alone(body)
+    if data is None:
+        assert not (type(body) is dict and body.keys() == {"data"} and type(body["data"]) is dict)
+    else:
+        assert type(body) is dict
+        assert data is body["data"]
+        assert GraphQLResponse.from_mapping(body) == GraphQLResponse(data=data)
+
+
+def test_data_alone_takes_exact_json_objects_only() -> None:
+    class Body(dict[str, JSONValue]):
+        pass
+
+    for body in ({"data": None}, {"data": []}, {"data": {}, "hasNext": True}, Body(data={})):
+        assert data_alone(body) is None
+    assert GraphQLResponse.from_mapping(Body(data={})) == GraphQLResponse(data={})
 
 
 def test_null_data_is_told_apart_from_absent_data() -> None:

@@ -16,6 +16,7 @@ from typing import Protocol, final, runtime_checkable
 from clew.protocol import FormattedError, FormattedExecutionResult, JSONObject
 from clew.protocol._slots import slot_setters
 from clew.protocol.http import GraphQLResponse as ResponseBody
+from clew.protocol.http._response import data_alone
 
 __all__ = [
     "GraphQLRequest",
@@ -114,15 +115,34 @@ class GraphQLResponse:
 
     __slots__ = ("data", "data_present", "errors", "extensions", "raw", "request")
 
+    #: The request this answers.
+    request: object
+    #: What the response was built from: the body, or the stream of results.
+    raw: Mapping[str, object] | ResponseBody | ResponseStream
+    #: The result; None when absent or null (see `data_present`), and for a stream.
+    data: JSONObject | None
+    #: A non-empty list of errors, or None.
+    errors: list[FormattedError] | None
+    #: Implementation-defined additions.
+    extensions: JSONObject | None
+    #: Whether the body had a `data` entry, even a null one (False for a stream).
+    data_present: bool
+
     def __init__(
         self, request: object, response: Mapping[str, object] | ResponseBody | ResponseStream
     ) -> None:
-        #: The request this answers.
         self.request = request
-        #: What the response was built from: the body, or the stream of results.
         self.raw = response
+        data = data_alone(response)
+        if data is not None:
+            # A decoded body of data alone (every subscription event): valid as it stands.
+            self.data = data
+            self.errors = None
+            self.extensions = None
+            self.data_present = True
+            return
         body: ResponseBody | None
-        if type(response) is ResponseBody:  # a final class: the cheapest test, tested first
+        if type(response) is ResponseBody:  # a final class: the cheapest test
             body = response
         elif isinstance(response, Mapping):
             body = ResponseBody.from_mapping(dict(response))
@@ -133,13 +153,9 @@ class GraphQLResponse:
                 "GraphQLResponse takes a response body (a mapping) or a stream of responses, "
                 f"got {type(response).__name__}"
             )
-        #: The result; None when absent or null (see `data_present`), and for a stream.
-        self.data: JSONObject | None = None if body is None else body.data
-        #: A non-empty list of errors, or None.
-        self.errors: list[FormattedError] | None = None if body is None else body.errors
-        #: Implementation-defined additions.
-        self.extensions: JSONObject | None = None if body is None else body.extensions
-        #: Whether the body had a `data` entry, even a null one (False for a stream).
+        self.data = None if body is None else body.data
+        self.errors = None if body is None else body.errors
+        self.extensions = None if body is None else body.extensions
         self.data_present = body is not None and body.data_present
 
     @property

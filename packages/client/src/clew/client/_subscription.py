@@ -12,9 +12,9 @@ import asyncio
 import contextlib
 from collections import deque
 from types import TracebackType
-from typing import Final, Protocol, final
+from typing import Final, Protocol, TypeAlias, final
 
-from clew.protocol import SubscribePayload
+from clew.protocol import JSONObject, SubscribePayload
 from clew.protocol.http import GraphQLResponse
 from clew.protocol.incremental import IncrementalMerger
 
@@ -27,6 +27,9 @@ class _End:
 
 
 _END: Final = _End()
+
+#: What an operation queues: a result (see `Operation._items`), the error that ended it, or the end.
+Item: TypeAlias = "GraphQLResponse | JSONObject | BaseException | _End"
 
 
 class Operation:
@@ -67,10 +70,12 @@ class Operation:
         self.resubscriptions = 0
         #: No more items will be queued (completed, failed or stopped).
         self.ended = False
-        self._items: deque[GraphQLResponse | BaseException | _End] = deque()
+        #: Results, each validated: a `GraphQLResponse`, or a body of data alone kept as it
+        #: came (`data_alone`: most results, never made into an object nobody reads).
+        self._items: deque[Item] = deque()
         self._waiter: asyncio.Future[None] | None = None
 
-    def push(self, response: GraphQLResponse) -> None:
+    def push(self, response: GraphQLResponse | JSONObject) -> None:
         """Queue one result for the caller (`_put`, inlined: one call per result)."""
         if not self.ended:
             self._items.append(response)
@@ -90,13 +95,13 @@ class Operation:
             self.ended = True
             self._put(error)
 
-    def _put(self, item: GraphQLResponse | BaseException | _End) -> None:
+    def _put(self, item: Item) -> None:
         self._items.append(item)
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    async def get(self) -> GraphQLResponse | BaseException | _End:
+    async def get(self) -> Item:
         """The next queued item, waiting for one if needed."""
         while not self._items:
             self._waiter = asyncio.get_running_loop().create_future()
@@ -177,19 +182,24 @@ class Subscription:
                 raise
         if type(item) is GraphQLResponse:
             return item
+        if isinstance(item, dict):
+            return GraphQLResponse.from_mapping(item)
         if isinstance(item, _End):
             self._closed = True
             raise StopAsyncIteration
         self._closed = True
         raise item
 
-    def poll(self) -> GraphQLResponse | None:
-        """The next result if one is queued, without a coroutine; None otherwise, and then
-        `__anext__` decides (it waits, starts the operation, ends or raises)."""
+    def poll(self) -> GraphQLResponse | JSONObject | None:
+        """The next result if one is queued, without a coroutine (a body of data alone as it
+        came); None otherwise, and then `__anext__` decides (it waits, starts the operation,
+        ends or raises)."""
         if self._started and not self._closed:
             items = self._operation._items
-            if items and type(items[0]) is GraphQLResponse:
-                return items.popleft()  # type: ignore[return-value]  # tested just above
+            if items:
+                kind = type(items[0])
+                if kind is dict or kind is GraphQLResponse:
+                    return items.popleft()  # type: ignore[return-value]  # tested just above
         return None
 
     async def aclose(self) -> None:

@@ -39,6 +39,7 @@ from clew.protocol import (
     SubscribePayload,
 )
 from clew.protocol.http import GraphQLRequest, GraphQLResponse, ResponseFormatError
+from clew.protocol.http._response import data_alone
 from clew.protocol.websocket import Connection
 
 from ._subscription import Operation, Subscription
@@ -214,6 +215,9 @@ class WebSocketManager:
         if operation is None:
             return
         merger = operation.merger
+        if merger is None and type(result) is dict and data_alone(result) is not None:
+            operation.push(result)  # valid as it stands: queued as it came
+            return
         try:
             if merger is not None:  # a later payload has no `data`: merge it first
                 if not isinstance(result, dict):

@@ -72,11 +72,16 @@ def loads_value(data: Text, what: str = "Message") -> JSONValue:
         else:
             # Kept only when orjson read it exactly as the standard library would. A str
             # orjson decoded holds no lone surrogate (orjson refuses those), so it encodes.
-            if type(data) is bytes:  # what most callers pass: no copy
+            kind = type(data)
+            if kind is bytes:  # an HTTP body: no copy
                 raw = data
+            elif kind is str:  # a WebSocket text frame
+                raw = data.encode()
             else:
                 raw = data.encode() if isinstance(data, str) else bytes(data)
-            if _LONG_DIGITS not in raw.translate(_DIGITS_AS_ZEROS):
+            # No run found: `partition` is the cheapest C call that says so (`in` tries the
+            # needle as an integer first, paying for an exception; `find` parses a tuple).
+            if not raw.translate(_DIGITS_AS_ZEROS).partition(_LONG_DIGITS)[1]:
                 return value
     if not isinstance(data, str):
         try:

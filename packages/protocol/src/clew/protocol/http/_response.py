@@ -13,7 +13,7 @@ from clew.protocol._types import FormattedError, FormattedExecutionResult, JSONO
 from ._errors import ResponseFormatError
 from ._media import MediaType, parse_media_type
 
-__all__ = ["GraphQLResponse", "is_graphql_response", "parse_batch_response"]
+__all__ = ["GraphQLResponse", "data_alone", "is_graphql_response", "parse_batch_response"]
 
 
 def _check_error(index: int, error: JSONValue) -> FormattedError:
@@ -78,12 +78,12 @@ class GraphQLResponse:
     @classmethod
     def from_mapping(cls, obj: object) -> GraphQLResponse:
         """Validate a decoded body; `ResponseFormatError` says what is not a GraphQL response."""
+        alone = data_alone(obj)
+        if alone is not None:
+            return _data_only(alone)
         if not isinstance(obj, dict):
             raise ResponseFormatError(f"Response must be a JSON object, got {describe(obj)}")
         data = obj.get("data")
-        if type(data) is dict and len(obj) == 1:
-            # The common result (a subscription event, most queries): data and nothing else.
-            return _data_only(data)
         body = cast("Mapping[str, JSONValue]", obj)
         if data is not None and not isinstance(data, dict):
             raise ResponseFormatError(
@@ -142,6 +142,20 @@ class GraphQLResponse:
 _SET_DATA, _SET_ERRORS, _SET_EXTENSIONS, _SET_PRESENT = slot_setters(
     GraphQLResponse, "data", "errors", "extensions", "data_present"
 )
+
+
+def data_alone(body: object) -> JSONObject | None:
+    """The `data` of a decoded body that holds an object `data` and nothing else, else None.
+
+    The common result (every subscription event, most queries), and valid as it stands: a
+    reader may keep the body itself rather than build a `GraphQLResponse` from it. Any other
+    body goes through `GraphQLResponse.from_mapping`, which checks it.
+    """
+    if type(body) is dict and len(body) == 1:
+        data = body.get("data")
+        if type(data) is dict:
+            return data
+    return None
 
 
 def _data_only(data: JSONObject) -> GraphQLResponse:

@@ -131,6 +131,10 @@ class Connection:
         self._inner = inner
         #: A client tries `receive_result` first: results are most of what it receives.
         self._flat = not self._server
+        #: The inner connection's check of a decoded result, while a client may take results.
+        self._take: Callable[[JSONObject], tuple[str, FormattedExecutionResult] | None] | None = (
+            inner.receive_result if self._flat else None
+        )
         self._send = cast("Callable[[_Message], str]", inner.send)
         # The hot path's message class: one result of an operation.
         self._result: Callable[..., _Message] = gws.Data if self._legacy else tws.Next
@@ -190,7 +194,8 @@ class Connection:
         which decides with every rule and error (decoding it again: only results are hot).
         A server always gets None (a client sends no results).
         """
-        if not self._flat or self._over:
+        take = self._take
+        if take is None:
             return None
         try:
             raw = loads_value(data)
@@ -198,7 +203,7 @@ class Connection:
             return None
         if type(raw) is not dict:
             return None
-        return self._inner.receive_result(raw)
+        return take(raw)
 
     def _event(self, message: _Message | gws.Refused, live: int) -> Event | list[Event] | None:
         """The neutral event for one accepted message of either subprotocol."""
@@ -418,6 +423,7 @@ class Connection:
     def _halt(self) -> None:
         """Nothing more is sent: the connection is over for this side."""
         self._over = True
+        self._take = None
         self._inner.halt()
 
     def _close_required(self, code: int, reason: str, *, retryable: bool) -> CloseRequired:
