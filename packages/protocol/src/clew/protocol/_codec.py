@@ -72,10 +72,9 @@ def loads_value(data: Text, what: str = "Message") -> JSONValue:
         else:
             # Kept only when orjson read it exactly as the standard library would. A str
             # orjson decoded holds no lone surrogate (orjson refuses those), so it encodes.
-            kind = type(data)
-            if kind is bytes:  # an HTTP body: no copy
+            if type(data) is bytes:  # an HTTP body: no copy
                 raw = data
-            elif kind is str:  # a WebSocket text frame
+            elif type(data) is str:  # a WebSocket text frame
                 raw = data.encode()
             else:
                 raw = data.encode() if isinstance(data, str) else bytes(data)
