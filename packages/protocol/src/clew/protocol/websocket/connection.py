@@ -129,11 +129,10 @@ class Connection:
             self._ack_deadline = None
             self._ka_on_accept = False
         self._inner = inner
-        #: A client tries `receive_result` first: results are most of what it receives.
-        self._flat = not self._server
-        #: The inner connection's check of a decoded result, while a client may take results.
+        #: The inner connection's check of a decoded result, while a client may take results:
+        #: a client tries `receive_result` first, since results are most of what it receives.
         self._take: Callable[[JSONObject], tuple[str, FormattedExecutionResult] | None] | None = (
-            inner.receive_result if self._flat else None
+            None if self._server else inner.receive_result
         )
         self._send = cast("Callable[[_Message], str]", inner.send)
         # The hot path's message class: one result of an operation.
@@ -166,7 +165,7 @@ class Connection:
         """
         if self._over:
             return []
-        if self._flat:
+        if self._take is not None:
             result = self.receive_result(data)
             if result is not None:
                 return [ResultReceived(id=result[0], payload=result[1])]
