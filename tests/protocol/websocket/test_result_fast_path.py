@@ -78,7 +78,8 @@ def frames(subprotocol: Subprotocol) -> list[str]:
 def acknowledged(subprotocol: Subprotocol, *, flat: bool) -> Connection:
     """A client with operations "1" and "2" running (legacy: and "3" stopping)."""
     conn = Connection(subprotocol, Role.CLIENT)
-    conn._flat = flat  # the reference runs the full path only
+    if not flat:
+        conn._take = None  # the reference runs the full path only
     conn.init()
     assert conn.receive('{"type":"connection_ack"}')
     for operation_id in ("1", "2", "3"):
