@@ -10,7 +10,7 @@ import pytest
 from graphql import DocumentNode, parse
 from starlette.testclient import TestClient
 
-from clew.protocol.http import ManifestOperation, apollo_manifest, sha256_hash
+from clew.protocol.http import ManifestOperation, apollo_manifest, parse_manifest, sha256_hash
 from clew.server import InMemoryDocumentStore, Limits, PersistedDocuments, TrustedDocuments
 
 from .helpers import make_app
@@ -262,3 +262,147 @@ def test_allow_arbitrary_runs_other_documents_too(tmp_path: Path) -> None:
     assert client.post("/", json={"extensions": extension(sha256_hash(other))}).json() == {
         "data": {"count": 3}
     }
+
+
+# -- documentId (the GraphQL-over-HTTP persisted-documents appendix) -----------------------
+
+HELLO_ID = f"sha256:{HELLO_HASH}"
+HELLO_DATA = {"data": {"hello": "Hello world"}}
+
+
+def unknown_id(document_id: str) -> dict[str, object]:
+    return {
+        "errors": [
+            {
+                "message": f"No persisted document has the id {document_id!r}",
+                "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"},
+            }
+        ]
+    }
+
+
+def trusted_by_ids(*, allow_arbitrary: bool = False) -> TrustedDocuments:
+    """A manifest as graphql-codegen's client preset writes it, plus ids of the app's own."""
+    documents = parse_manifest(
+        {
+            HELLO_ID: HELLO,
+            "x-app:count": "query Count($n: Int!) { count(n: $n) }",
+            "AddOne": "mutation AddOne { add(a: 1, b: 1) }",
+        }
+    )
+    return TrustedDocuments(documents, allow_arbitrary=allow_arbitrary)
+
+
+def test_a_document_id_runs_its_trusted_document_over_post_and_get() -> None:
+    parser = CountingParser()
+    client = TestClient(make_app(documents=trusted_by_ids(), query_parser=parser))
+    assert client.post("/", json={"documentId": HELLO_ID}).json() == HELLO_DATA
+    assert client.get("/", params={"documentId": HELLO_ID}).json() == HELLO_DATA
+    custom = {"documentId": "x-app:count", "variables": {"n": 4}}
+    assert client.post("/", json=custom).json() == {"data": {"count": 4}}
+    get = {"documentId": "x-app:count", "variables": '{"n":5}'}
+    assert client.get("/", params=get).json() == {"data": {"count": 5}}
+    assert client.post("/", json={"documentId": "AddOne"}).json() == {"data": {"add": 2}}
+    assert parser.calls == 3  # each document parsed once, then cached by its text
+
+
+@pytest.mark.parametrize("accept", ["application/json", "application/graphql-response+json"])
+@pytest.mark.parametrize("document_id", [f"sha256:{'0' * 64}", "x-app:other", "Other"])
+def test_an_unknown_document_id_is_one_error_uncached(accept: str, document_id: str) -> None:
+    client = TestClient(make_app(documents=trusted_by_ids()))
+    response = client.post("/", json={"documentId": document_id}, headers={"Accept": accept})
+    assert (response.status_code, response.json()) == (400, unknown_id(document_id))
+    assert response.headers["cache-control"] == "private, no-cache, must-revalidate"
+    assert response.headers["content-type"].startswith(accept)
+
+
+def test_an_unknown_long_document_id_is_repeated_cut_short() -> None:
+    document_id = "a" * 500
+    body = TestClient(make_app()).post("/", json={"documentId": document_id}).json()
+    assert body["errors"][0]["message"] == f"No persisted document has the id '{'a' * 100}...'"
+
+
+def test_a_malformed_document_id_is_400_before_any_lookup() -> None:
+    client = TestClient(make_app(documents=trusted_by_ids()))
+    response = client.post("/", json={"documentId": "md5:0cc175b9c0f1b6a831c399e269772661"})
+    assert response.status_code == 400
+    assert "Unsupported document identifier prefix 'md5'" in response.json()["errors"][0]["message"]
+    both = {"documentId": HELLO_ID, "extensions": extension()}
+    assert client.post("/", json=both).status_code == 400
+
+
+def test_a_mutation_by_document_id_over_get_is_405() -> None:
+    client = TestClient(make_app(documents=trusted_by_ids()))
+    response = client.get("/", params={"documentId": "AddOne"})
+    assert (response.status_code, response.headers["allow"]) == (405, "POST")
+
+
+def test_a_hash_id_reaches_apq_documents_unless_only_trusted_documents_run() -> None:
+    client = TestClient(make_app())  # APQ on, no trusted list
+    assert client.post("/", json={"documentId": HELLO_ID}).json() == unknown_id(HELLO_ID)
+    assert client.post("/", json={"query": HELLO, "extensions": extension()}).status_code == 200
+    assert client.post("/", json={"documentId": HELLO_ID}).json() == HELLO_DATA
+    # A bare 64-hex id is a hash, as in the manifests.
+    assert client.post("/", json={"documentId": HELLO_HASH}).json() == HELLO_DATA
+    # APQ off: nothing to look a hash up in.
+    off = TestClient(make_app(persisted_queries=False))
+    assert off.post("/", json={"documentId": HELLO_ID}).json() == unknown_id(HELLO_ID)
+    # Only trusted documents: the APQ store is never read.
+    other = "{ count(n: 7) }"
+    store = InMemoryDocumentStore()
+    asyncio.run(store.set(sha256_hash(other), other))
+    other_id = f"sha256:{sha256_hash(other)}"
+    only = TestClient(make_app(documents=trusted_by_ids(), persisted_queries=store))
+    assert only.post("/", json={"documentId": other_id}).json() == unknown_id(other_id)
+    arbitrary = TestClient(
+        make_app(documents=trusted_by_ids(allow_arbitrary=True), persisted_queries=store)
+    )
+    assert arbitrary.post("/", json={"documentId": other_id}).json() == {"data": {"count": 7}}
+
+
+def test_a_hash_id_beside_its_text_is_checked_and_registers_it() -> None:
+    client = TestClient(make_app())
+    other = "{ count(n: 8) }"
+    other_id = f"sha256:{sha256_hash(other)}"
+    mismatch = client.post("/", json={"query": "{ count(n: 9) }", "documentId": other_id})
+    assert (mismatch.status_code, mismatch.json()) == (
+        400,
+        {"errors": [{"message": "provided sha does not match query"}]},
+    )
+    assert client.post("/", json={"query": other, "documentId": other_id}).json() == {
+        "data": {"count": 8}
+    }
+    assert client.get("/", params={"documentId": other_id}).json() == {"data": {"count": 8}}
+
+
+def test_a_custom_id_beside_a_text_names_nothing_more_than_the_text() -> None:
+    client = TestClient(make_app())
+    body = {"query": "{ count(n: 2) }", "documentId": "x-app:whatever"}
+    assert client.post("/", json=body).json() == {"data": {"count": 2}}
+    only = TestClient(make_app(documents=trusted_by_ids()))
+    refused = only.post("/", json=body)
+    assert (refused.status_code, refused.json()) == (400, NOT_IN_LIST)
+    trusted_text = {"query": HELLO, "documentId": "x-app:whatever"}
+    assert only.post("/", json=trusted_text).json() == HELLO_DATA
+
+
+def test_a_context_callable_sees_the_document_id() -> None:
+    seen: list[object] = []
+
+    def context(request: object, data: dict[str, object]) -> dict[str, object]:
+        seen.append(data)
+        return {"request": request}
+
+    client = TestClient(make_app(documents=trusted_by_ids(), context_value=context))
+    assert client.post("/", json={"documentId": HELLO_ID}).json() == HELLO_DATA
+    assert seen == [{"documentId": HELLO_ID}]
+
+
+def test_trusted_documents_given_directly_are_keyed_as_a_manifest_would_be() -> None:
+    trusted = TrustedDocuments({HELLO_ID: HELLO, "x-app:count": "{ count(n: 1) }"})
+    assert dict(trusted.documents) == {HELLO_HASH: HELLO, "x-app:count": "{ count(n: 1) }"}
+    client = TestClient(make_app(documents=trusted))
+    assert client.post("/", json={"extensions": extension()}).json() == HELLO_DATA
+    assert client.post("/", json={"documentId": HELLO_ID}).json() == HELLO_DATA
+    with pytest.raises(ValueError, match="is not the SHA-256 hash of its document"):
+        TrustedDocuments({HELLO_ID: "{ count(n: 1) }"})

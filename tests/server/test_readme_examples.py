@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from clew.protocol.http import sha256_hash
 from clew.server.explorer import ASSET_PARAMETER, BUNDLES
 
 README = Path(__file__).parents[2] / "packages" / "server" / "README.md"
@@ -91,6 +92,12 @@ def check_ariadne(ns: dict[str, Any]) -> None:
 def check_trusted(ns: dict[str, Any]) -> None:
     with TestClient(ns["app"]) as client:
         assert client.post("/", json=HELLO).json() == {"data": {"hello": "Hello world"}}
+        # The listed hash resolves, as an APQ hash and as a `documentId`.
+        digest = sha256_hash(HELLO["query"])
+        apq = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": digest}}}
+        assert client.post("/", json=apq).json() == {"data": {"hello": "Hello world"}}
+        by_id = client.get("/", params={"documentId": f"sha256:{digest}"}).json()
+        assert by_id == {"data": {"hello": "Hello world"}}
         refused = client.post("/", json={"query": "{ __typename }"})
     assert refused.status_code == 400
     assert refused.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_IN_LIST"

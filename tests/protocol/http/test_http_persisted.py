@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import re
+import string
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from clew.protocol.http import (
     APOLLO_MANIFEST_FORMAT,
@@ -17,6 +22,7 @@ from clew.protocol.http import (
     ResponseFormatError,
     apollo_manifest,
     document_id_hash,
+    documents_by_id,
     parse_batch_response,
     parse_json_body,
     parse_manifest,
@@ -269,3 +275,103 @@ def test_flat_manifest_ids_are_normalised_and_custom_ids_kept() -> None:
 def test_bad_manifests_say_why(manifest: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_manifest(manifest)
+
+
+# -- documentId (the GraphQL-over-HTTP persisted-documents appendix) -----------------------
+
+#: The appendix's DocumentIdentifier grammar, written out as a regular expression.
+APPENDIX_SYNTAX = re.compile(
+    r"sha256:[0-9a-f]{64}|x-[A-Za-z0-9._~-]+:[A-Za-z0-9._~-]+|[A-Za-z0-9._~-]+", re.ASCII
+)
+id_characters = st.sampled_from(
+    [*string.ascii_letters, *string.digits, *"-._~", ":", "x", "-", "sha256:", "/", " ", "é"]
+)
+
+
+@given(st.lists(id_characters, max_size=12).map("".join) | st.just(f"sha256:{TYPENAME_HASH}"))
+def test_a_document_id_is_accepted_exactly_when_the_appendix_grammar_matches(value: str) -> None:
+    if APPENDIX_SYNTAX.fullmatch(value):
+        assert GraphQLRequest.from_mapping({"documentId": value}).document_id == value
+    else:
+        assert (
+            rejection(lambda: GraphQLRequest.from_mapping({"documentId": value})).status_code == 400
+        )
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("", "must be a document identifier"),
+        ("a b", "must be a document identifier"),
+        ("sha256:" + TYPENAME_HASH.upper(), "64 lowercase hexadecimal digits"),
+        ("sha256:abc", "64 lowercase hexadecimal digits"),
+        ("md5:0cc175b9c0f1b6a831c399e269772661", "Unsupported document identifier prefix 'md5'"),
+        (":abc", "Unsupported document identifier prefix ''"),
+        ("x-app:", "'x-<name>:<id>'"),
+        ("x-:abc", "'x-<name>:<id>'"),
+        ("x-app:a:b", "'x-<name>:<id>'"),
+        ("x-app:a/b", "'x-<name>:<id>'"),
+    ],
+)
+def test_malformed_document_ids_are_400_saying_why(value: str, message: str) -> None:
+    error = rejection(lambda: GraphQLRequest.from_mapping({"documentId": value}))
+    assert error.status_code == 400
+    assert message in error.message
+
+
+def test_a_long_unsupported_prefix_is_shown_cut_short() -> None:
+    error = rejection(lambda: GraphQLRequest.from_mapping({"documentId": "y" * 1000 + ":1"}))
+    assert f"'{'y' * 40}'" in error.message
+    assert "y" * 41 not in error.message
+
+
+@pytest.mark.parametrize("value", [1, True, ["sha256:abc"], {"id": "a"}])
+def test_a_document_id_must_be_a_string(value: object) -> None:
+    error = rejection(lambda: GraphQLRequest.from_mapping({"query": "{a}", "documentId": value}))
+    assert error.message.startswith("The 'documentId' parameter must be a string, got ")
+
+
+def test_a_document_id_is_read_from_bodies_and_query_strings_and_written_back() -> None:
+    document_id = f"sha256:{TYPENAME_HASH}"
+    body = {"documentId": document_id, "operationName": "A", "variables": {"id": "1"}}
+    request = GraphQLRequest.from_json(json.dumps(body))
+    assert request == GraphQLRequest(
+        query=None, document_id=document_id, operation_name="A", variables={"id": "1"}
+    )
+    assert request.to_json_body() == body
+    # The appendix's canonical GET parameters: documentId first, maps as compact JSON.
+    params = request.to_query_params()
+    assert list(params) == ["documentId", "operationName", "variables"]
+    assert params["variables"] == '{"id":"1"}'
+    assert GraphQLRequest.from_query_params(params) == request
+
+
+def test_a_document_id_may_name_the_text_sent_beside_it_but_not_an_apq_hash_too() -> None:
+    both = GraphQLRequest.from_mapping({"query": "{__typename}", "documentId": "x-app:q1"})
+    assert (both.query, both.document_id) == ("{__typename}", "x-app:q1")
+    assert both.to_json_body() == {"query": "{__typename}", "documentId": "x-app:q1"}
+    apq = {"persistedQuery": {"version": 1, "sha256Hash": TYPENAME_HASH}}
+    error = rejection(
+        lambda: GraphQLRequest.from_mapping({"documentId": "x-app:q1", "extensions": apq})
+    )
+    assert (error.status_code, error.message) == (
+        400,
+        "Send either 'documentId' or the 'persistedQuery' extension, not both",
+    )
+
+
+def test_a_request_with_neither_query_nor_document_id_is_400() -> None:
+    error = rejection(lambda: GraphQLRequest.from_query_params({"operationName": "A"}))
+    assert error.message == "The 'query' parameter is required"
+
+
+def test_documents_by_id_keys_hashes_as_bare_hex_and_checks_them() -> None:
+    text = "{__typename}"
+    assert documents_by_id({f"sha256:{TYPENAME_HASH}": text, "x-a:b": "{a}", "c": "{c}"}) == {
+        TYPENAME_HASH: text,
+        "x-a:b": "{a}",
+        "c": "{c}",
+    }
+    assert documents_by_id({TYPENAME_HASH: text}) == {TYPENAME_HASH: text}
+    with pytest.raises(ValueError, match="is not the SHA-256 hash of its document"):
+        documents_by_id({f"sha256:{TYPENAME_HASH}": "{other}"})

@@ -78,7 +78,7 @@ def test_null_means_absent() -> None:
 
 
 def test_unknown_parameters_are_ignored() -> None:
-    body = '{"query": "{a}", "qeury": 1, "id": "x", "documentId": [1]}'
+    body = '{"query": "{a}", "qeury": 1, "id": "x", "doc_id": [1]}'
     assert GraphQLRequest.from_json(body) == GraphQLRequest(query="{a}")
 
 

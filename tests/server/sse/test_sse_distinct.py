@@ -8,7 +8,7 @@ import pytest
 
 from clew.protocol.http import RequestError
 from clew.protocol.sse import KEEP_ALIVE, Complete, Next
-from clew.server import GraphQL
+from clew.server import GraphQL, TrustedDocuments
 from clew.server.sse import GraphQLSSEHandler
 
 from .asgi import Exchange, messages_in
@@ -244,3 +244,17 @@ async def test_shutdown_ends_open_streams(app: GraphQL, probe: Probe) -> None:
     await exchange.response()
     assert exchange.finished.is_set()
     assert probe.closed == 1
+
+
+async def test_a_persisted_document_by_document_id(probe: Probe) -> None:
+    trusted = TrustedDocuments({"x-app:ticks": "subscription { ticks(limit: 2) }"})
+    app = make_app(probe, documents=trusted)
+    exchange = await post(app, {"documentId": "x-app:ticks"})
+    assert messages_in(exchange.body) == [
+        Next(payload={"data": {"ticks": 0}}),
+        Next(payload={"data": {"ticks": 1}}),
+        Complete(),
+    ]
+    unknown = await post(app, {"documentId": "x-app:other"})
+    assert unknown.status == 400
+    assert unknown.body.startswith(b'{"errors":[{"message":"No persisted document has the id')

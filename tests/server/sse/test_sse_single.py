@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from clew.protocol.sse import Complete, Next
-from clew.server import GraphQL, Limits
+from clew.server import GraphQL, Limits, TrustedDocuments
 from clew.server.sse import GraphQLSSEHandler
 
 from .asgi import Exchange
@@ -230,3 +230,18 @@ async def test_shutdown_ends_single_connection_streams(app: GraphQL, probe: Prob
     await asyncio.wait_for(app.shutdown(), 10)
     await stream.response()
     assert probe.closed == 1
+
+
+async def test_an_operation_by_document_id(probe: Probe) -> None:
+    app = make_app(probe, documents=TrustedDocuments({"x-app:hello": "{ hello }"}))
+    token = await reserve(app)
+    stream = open_stream(app, token)
+    headers = [(TOKEN, token), ("content-type", "application/json"), ("accept", "*/*")]
+    body = {"documentId": "x-app:hello", "extensions": {"operationId": "q1"}}
+    assert (await Exchange(app, "POST", headers=headers, body=body).response()).status == 202
+    assert await stream.next_message() == Next(payload={"data": {"hello": "Hello world"}}, id="q1")
+    assert await stream.next_message() == Complete(id="q1")
+    body["documentId"] = "x-app:other"
+    unknown = await Exchange(app, "POST", headers=headers, body=body).response()
+    assert unknown.status == 400
+    stream.disconnect()

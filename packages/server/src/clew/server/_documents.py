@@ -1,6 +1,9 @@
-"""Persisted documents: which query text a request runs when it names its document by hash.
+"""Persisted documents: which query text a request runs when it names its document instead.
 
-Two sources, consulted in this order, both keyed by the SHA-256 hex of the text:
+A request names it by hash in Apollo's ``extensions.persistedQuery``, or by the `documentId`
+parameter of the GraphQL-over-HTTP persisted-documents appendix (``sha256:<hex>``, or an id of
+the manifest's own, ``x-<name>:<id>`` or custom). Two sources, consulted in this order, keyed by
+the SHA-256 hex of the text (the trusted list also by its custom ids):
 
 - `TrustedDocuments`, an allowlist loaded from a build-time manifest. In `only` mode (the
   default) nothing else runs: a request whose hash or text is not in the list is refused
@@ -11,6 +14,9 @@ Two sources, consulted in this order, both keyed by the SHA-256 hex of the text:
   LRU) is the default; `clew.server.redis_documents.RedisDocumentStore` shares one store among
   several workers. With APQ off (`persisted_queries=False`) a hash gets
   `PersistedQueryNotSupported`, as Apollo Server answers.
+
+A `documentId` the server cannot resolve gets one error (`PERSISTED_QUERY_NOT_FOUND`, 400):
+nothing can register a document under an id, so retrying cannot help.
 
 The store keeps texts; parsing and validating stay in the engine's document cache, so a
 stored document is prepared once per process like any other query text.
@@ -28,9 +34,12 @@ from typing import Protocol, final, runtime_checkable
 
 from clew.protocol import FormattedError, JSONObject
 from clew.protocol.http import (
+    PERSISTED_QUERY_CACHE_CONTROL,
     PersistedQuery,
     PersistedQueryError,
     RequestError,
+    document_id_hash,
+    documents_by_id,
     parse_manifest,
 )
 
@@ -88,14 +97,17 @@ class InMemoryDocumentStore:
 
 @final
 class TrustedDocuments:
-    """The documents a server trusts, by SHA-256 hash; in `only` mode it runs no other.
+    """The documents a server trusts, by id; in `only` mode it runs no other.
 
-    `allow_arbitrary=True` also runs documents outside the list (for development), while
-    hashes from the list still resolve.
+    `documents` maps ids to texts as a manifest does: an id that is a hash (``sha256:<hex>``
+    or bare hex) must be its text's SHA-256 (`ValueError` otherwise) and is kept as bare hex;
+    other ids (``x-<name>:<id>``, custom) as written. `allow_arbitrary=True` also runs
+    documents outside the list (for development), while ids from the list still resolve.
     """
 
     def __init__(self, documents: Mapping[str, str], *, allow_arbitrary: bool = False) -> None:
-        self.documents: Mapping[str, str] = dict(documents)
+        #: The documents by the key they are looked up under (a hash as bare hex).
+        self.documents: Mapping[str, str] = documents_by_id(documents)
         self.allow_arbitrary = allow_arbitrary
         self._texts = frozenset(self.documents.values())
 
@@ -152,6 +164,18 @@ _NOT_TRUSTED = DocumentRefusal(
     ],
     status_code=400,
 )
+#: How much of an unknown document id the error repeats.
+_SHOWN_ID = 100
+
+
+def _unknown_id(document_id: str) -> DocumentRefusal:
+    shown = document_id if len(document_id) <= _SHOWN_ID else document_id[:_SHOWN_ID] + "..."
+    error: FormattedError = {
+        "message": f"No persisted document has the id {shown!r}",
+        "extensions": {"code": PersistedQueryError.NOT_FOUND.code},
+    }
+    headers = {"Cache-Control": PERSISTED_QUERY_CACHE_CONTROL}
+    return DocumentRefusal(errors=[error], status_code=400, headers=headers)
 
 
 @final
@@ -175,13 +199,25 @@ class PersistedDocuments:
         self.trusted = trusted
 
     async def resolve(
-        self, query: str | None, extensions: JSONObject | None
+        self, query: str | None, extensions: JSONObject | None, document_id: str | None = None
     ) -> Resolved | DocumentRefusal:
-        """The text a request runs, or why it runs nothing; never parses."""
-        try:
-            persisted = PersistedQuery.from_extensions(extensions)
-        except RequestError as error:
-            return DocumentRefusal.from_request_error(error)
+        """The text a request runs, or why it runs nothing; never parses.
+
+        `document_id` is a request's `documentId`, already checked by `GraphQLRequest` (which
+        refuses it beside an APQ extension). Beside a query text, an id that is a hash is
+        treated as APQ's hash (verified, then the text may be registered under it); any other
+        id names nothing more than the text does.
+        """
+        if document_id is None:
+            try:
+                persisted = PersistedQuery.from_extensions(extensions)
+            except RequestError as error:
+                return DocumentRefusal.from_request_error(error)
+        elif query is None:
+            return await self._by_id(document_id)
+        else:
+            digest = document_id_hash(document_id)
+            persisted = None if digest is None else PersistedQuery(sha256_hash=digest)
         trusted = self.trusted
         if persisted is None:
             if query is None:  # the transports' request checks refuse this first
@@ -212,6 +248,23 @@ class PersistedDocuments:
         if stored is None:
             return _NOT_FOUND
         return Resolved(stored)
+
+    async def _by_id(self, document_id: str) -> Resolved | DocumentRefusal:
+        """The trusted list's document under `document_id`, else (for a hash, while APQ is on
+        and arbitrary documents may run) the APQ store's."""
+        digest = document_id_hash(document_id)
+        trusted = self.trusted
+        if trusted is not None:
+            known = trusted.documents.get(document_id if digest is None else digest)
+            if known is not None:
+                return Resolved(known)
+            if not trusted.allow_arbitrary:
+                return _unknown_id(document_id)
+        if digest is not None and self.store is not None:
+            stored = await self.store.get(digest)
+            if stored is not None:
+                return Resolved(stored)
+        return _unknown_id(document_id)
 
     async def register(self, resolved: Resolved) -> None:
         """Store a newly sent APQ text, now that it has parsed and validated."""

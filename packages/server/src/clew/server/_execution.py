@@ -306,18 +306,20 @@ class Engine:
         operation_name: str | None,
         extensions: JSONObject | None,
         *,
+        document_id: str | None = None,
         context: object = None,
         data: RequestData | None = None,
     ) -> PreparedOperation | PreparationFailure | DocumentRefusal:
-        """`prepare`, for a request that may name its document by hash (`_documents.py`).
+        """`prepare`, for a request that may name its document instead (`_documents.py`): by
+        hash in `extensions`, or by `document_id` (the HTTP transports' `documentId`).
 
         Every transport calls this, so APQ and trusted documents apply to all of them alike.
         `context` and `data` are for a per-request parser or rules (see `prepare`).
         """
-        if query is not None and not self._names_a_document(extensions):
+        if query is not None and document_id is None and not self._names_a_document(extensions):
             return self.prepare(query, operation_name, context=context, data=data)
         documents = self.documents
-        resolved = await documents.resolve(query, extensions)
+        resolved = await documents.resolve(query, extensions, document_id)
         if isinstance(resolved, DocumentRefusal):
             return resolved
         prepared = self.prepare(resolved.text, operation_name, context=context, data=data)

@@ -14,7 +14,6 @@ from typing import Final
 import orjson
 from starlette.requests import ClientDisconnect
 
-from clew.protocol._types import JSONObject
 from clew.protocol.http import (
     GraphQLRequest,
     MediaType,
@@ -111,14 +110,7 @@ def preflighted(headers: Iterable[tuple[bytes, bytes]]) -> bool:
 
 def request_data(request: GraphQLRequest) -> dict[str, object]:
     """The request's parameters as a `context_value` callable receives them."""
-    data: JSONObject = {} if request.query is None else {"query": request.query}
-    if request.operation_name is not None:
-        data["operationName"] = request.operation_name
-    if request.variables is not None:
-        data["variables"] = request.variables
-    if request.extensions is not None:
-        data["extensions"] = request.extensions
-    return dict(data)
+    return dict(request.to_json_body())
 
 
 def too_large(limit: int) -> RequestError:

@@ -199,6 +199,7 @@ class HTTPSeams(GraphQLHttpHandlerBase):
                 graphql_request.query,
                 graphql_request.operation_name,
                 graphql_request.extensions,
+                document_id=graphql_request.document_id,
                 context=context_value,
                 data=data,
             )

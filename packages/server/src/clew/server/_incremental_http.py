@@ -82,7 +82,10 @@ class IncrementalHTTPHandler:
         head = RequestHead.from_scope(scope)
         request, data = await read_graphql_request(head, receive, engine.limits.max_body_bytes)
         prepared = await engine.prepare_request(
-            request.query, request.operation_name, request.extensions
+            request.query,
+            request.operation_name,
+            request.extensions,
+            document_id=request.document_id,
         )
         if isinstance(prepared, DocumentRefusal):
             body = engine.encode({"errors": prepared.errors})

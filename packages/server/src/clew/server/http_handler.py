@@ -325,7 +325,11 @@ class GraphQLHTTPHandler(HTTPSeams):
             await _respond(send, outcome.status, self.engine.encode(outcome.result), *outcome.head)
             return
         engine = self.engine
-        ready = engine.prepare_now(request.query, request.operation_name, request.extensions)
+        ready = (
+            engine.prepare_now(request.query, request.operation_name, request.extensions)
+            if request.document_id is None
+            else None
+        )
         if ready is None:
             prepared = await self._prepare(request, media_type, method)
         else:
@@ -396,7 +400,10 @@ class GraphQLHTTPHandler(HTTPSeams):
         self, request: GraphQLRequest, media_type: MediaType, method: str
     ) -> PreparedOperation | _Reply:
         prepared = await self.engine.prepare_request(
-            request.query, request.operation_name, request.extensions
+            request.query,
+            request.operation_name,
+            request.extensions,
+            document_id=request.document_id,
         )
         return self._checked(prepared, media_type, method)
 

@@ -55,6 +55,7 @@ from ._manifest import (
     APOLLO_MANIFEST_FORMAT,
     ManifestOperation,
     apollo_manifest,
+    documents_by_id,
     parse_manifest,
 )
 from ._media import (
@@ -102,6 +103,7 @@ __all__ = [
     "check_post_content_type",
     "check_request_method",
     "document_id_hash",
+    "documents_by_id",
     "ensure_operation_allowed_for_method",
     "is_graphql_response",
     "negotiate_response_media_type",

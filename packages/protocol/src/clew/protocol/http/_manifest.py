@@ -21,7 +21,13 @@ from clew.protocol._types import JSONObject, JSONValue
 
 from ._persisted import document_id_hash, sha256_hash
 
-__all__ = ["APOLLO_MANIFEST_FORMAT", "ManifestOperation", "apollo_manifest", "parse_manifest"]
+__all__ = [
+    "APOLLO_MANIFEST_FORMAT",
+    "ManifestOperation",
+    "apollo_manifest",
+    "documents_by_id",
+    "parse_manifest",
+]
 
 #: The `format` marker of Apollo's persisted-query manifest.
 APOLLO_MANIFEST_FORMAT: Final = "apollo-persisted-query-manifest"
@@ -61,12 +67,17 @@ def parse_manifest(value: object) -> dict[str, str]:
     manifest = cast("Mapping[str, JSONValue]", value)
     if "format" in manifest:
         return _parse_apollo(manifest)
-    documents: dict[str, str] = {}
     for key, body in manifest.items():
         if not isinstance(body, str):
             raise ValueError(f"Manifest entry {key!r} must be a document string")
-        documents[_checked_id(key, body)] = body
-    return documents
+    return documents_by_id(cast("Mapping[str, str]", manifest))
+
+
+def documents_by_id(documents: Mapping[str, str]) -> dict[str, str]:
+    """`documents` keyed as a server looks them up: an id that is a hash (``sha256:<hex>`` or
+    bare hex) as its bare hex, which must be its text's SHA-256 (`ValueError` otherwise); any
+    other id as written."""
+    return {_checked_id(key, body): body for key, body in documents.items()}
 
 
 def _parse_apollo(manifest: Mapping[str, JSONValue]) -> dict[str, str]:

@@ -8,13 +8,17 @@ as 200 with a no-cache header so that no cache keeps the miss (Apollo Server's b
 which Apollo clients expect); a client that sees one sends the query text along with the
 hash, and the server verifies the two agree before storing the text.
 
-Trusted-document identifiers (``sha256:<hex>``, GraphQL-over-HTTP appendix "Persisted
-Documents") are read by `document_id_hash`.
+The GraphQL-over-HTTP appendix "Persisted Documents" names a document by a *document
+identifier* in the request's `documentId` parameter instead: ``sha256:<64 lowercase hex>``,
+an application's own ``x-<name>:<id>``, or a custom id without a colon (every other prefix is
+reserved). `check_document_id` holds a value to that syntax; `document_id_hash` reads the hash
+such an id (or a trusted-document manifest's key) names.
 """
 
 from __future__ import annotations
 
 import hashlib
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -29,6 +33,7 @@ __all__ = [
     "PERSISTED_QUERY_CACHE_CONTROL",
     "PersistedQuery",
     "PersistedQueryError",
+    "check_document_id",
     "document_id_hash",
     "sha256_hash",
 ]
@@ -36,6 +41,11 @@ __all__ = [
 #: The one APQ version there is.
 _VERSION: Final = 1
 _HEX_DIGITS: Final = frozenset("0123456789abcdef")
+#: What a document identifier is made of besides its prefix's colon (the appendix's
+#: UnreservedCharacter).
+_UNRESERVED: Final = frozenset(string.ascii_letters + string.digits + "-._~")
+#: How much of a refused prefix an error message repeats.
+_SHOWN_PREFIX: Final = 40
 
 #: The `Cache-Control` a persisted-query error goes out with, so that no cache stores a miss.
 PERSISTED_QUERY_CACHE_CONTROL: Final = "private, no-cache, must-revalidate"
@@ -151,6 +161,45 @@ class PersistedQuery:
         """Refuse (400) a query text whose hash differs from this one, case included."""
         if sha256_hash(query) != self.sha256_hash:
             raise RequestError(400, "provided sha does not match query")
+
+
+def check_document_id(document_id: str) -> None:
+    """Refuse (400) a `documentId` that is not a document identifier of the appendix.
+
+    Accepted: ``sha256:`` and 64 lowercase hex digits, ``x-<name>:<id>`` and a custom id
+    without a colon, each made of letters, digits and ``-._~``. Any other prefix is reserved
+    by the appendix, so it is refused rather than guessed at.
+    """
+    prefix, colon, payload = document_id.partition(":")
+    if not colon:
+        if prefix and _UNRESERVED.issuperset(prefix):
+            return
+        raise RequestError(
+            400,
+            "The 'documentId' parameter must be a document identifier: 'sha256:' and 64 "
+            "lowercase hexadecimal digits, 'x-<name>:<id>', or an id of letters, digits, "
+            "'-', '.', '_' and '~'",
+        )
+    if prefix == "sha256":
+        if _is_sha256_hex(payload):
+            return
+        raise RequestError(
+            400, "A 'sha256:' document identifier needs 64 lowercase hexadecimal digits"
+        )
+    if not prefix.startswith("x-"):
+        shown = prefix[:_SHOWN_PREFIX]
+        raise RequestError(
+            400,
+            f"Unsupported document identifier prefix {shown!r}: use 'sha256:' or a prefix of "
+            "your own starting 'x-'",
+        )
+    if len(prefix) > 2 and payload and _UNRESERVED.issuperset(prefix + payload):
+        return
+    raise RequestError(
+        400,
+        "An 'x-' document identifier is 'x-<name>:<id>', both made of letters, digits, "
+        "'-', '.', '_' and '~'",
+    )
 
 
 def document_id_hash(document_id: str) -> str | None:

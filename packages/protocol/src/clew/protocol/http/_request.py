@@ -2,8 +2,9 @@
 
 The spec's request rules live here: `query` is a required string; `operationName` a string;
 `variables` and `extensions` maps; null means absent; unknown parameters are ignored. The one
-exception to "required": a request that names a persisted document by hash
-(``extensions.persistedQuery``) may leave `query` out. Batches (a JSON array of requests, an
+exception to "required": a request that names a persisted document instead, by hash in
+``extensions.persistedQuery`` (Apollo's APQ) or by the `documentId` parameter (the spec's
+persisted-documents appendix), leaves `query` out. Batches (a JSON array of requests, an
 Apollo convention outside the spec) are read by `parse_request_value` when a server opts in.
 """
 
@@ -18,7 +19,7 @@ from clew.protocol._slots import slot_setters
 from clew.protocol._types import JSONObject
 
 from ._errors import RequestError
-from ._persisted import PersistedQuery
+from ._persisted import PersistedQuery, check_document_id
 
 __all__ = [
     "GraphQLRequest",
@@ -42,10 +43,11 @@ def _optional_object(obj: Mapping[str, object], name: str) -> JSONObject | None:
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GraphQLRequest:
-    """The four parameters of a GraphQL-over-HTTP request, already validated."""
+    """The parameters of a GraphQL-over-HTTP request, already validated."""
 
     #: The GraphQL document's source text; it need not parse to be a well-formed request.
-    #: None only when `extensions` names a persisted document instead (`persisted_query`).
+    #: None only when the request names a persisted document instead (`document_id`, or
+    #: `extensions` through `persisted_query`).
     query: str | None
     #: Which operation of the document to run; None lets the document decide.
     operation_name: str | None = None
@@ -53,9 +55,19 @@ class GraphQLRequest:
     variables: JSONObject | None = None
     #: Implementation-defined additions (persisted queries, tracing, ...).
     extensions: JSONObject | None = None
+    #: The persisted document to run, by document identifier (``sha256:<hex>``,
+    #: ``x-<name>:<id>`` or a custom id). Beside `query` it names that text (a server may
+    #: check a hash against it, as the appendix suggests); never beside `persisted_query`.
+    document_id: str | None = None
 
     def __post_init__(self) -> None:
-        if self.query is None and self.persisted_query is None:
+        if self.document_id is not None:
+            check_document_id(self.document_id)
+            if self.persisted_query is not None:
+                raise RequestError(
+                    400, "Send either 'documentId' or the 'persistedQuery' extension, not both"
+                )
+        elif self.query is None and self.persisted_query is None:
             raise RequestError(400, "The 'query' parameter is required")
 
     @property
@@ -86,12 +98,20 @@ class GraphQLRequest:
             )
         variables = _optional_object(params, "variables")
         extensions = _optional_object(params, "extensions")
-        if query is None:  # no document: `__post_init__` applies the persisted-query rule
+        document_id = params.get("documentId")
+        if query is None or document_id is not None:
+            # No text, or a text named by id too: `__post_init__` applies the rules.
+            if document_id is not None and not isinstance(document_id, str):
+                raise RequestError(
+                    400,
+                    f"The 'documentId' parameter must be a string, got {describe(document_id)}",
+                )
             return cls(
                 query=query,
                 operation_name=operation_name,
                 variables=variables,
                 extensions=extensions,
+                document_id=document_id,
             )
         return _with_query(query, operation_name, variables, extensions)
 
@@ -116,11 +136,14 @@ class GraphQLRequest:
             operation_name=params.get("operationName") or None,
             variables=_json_param(params, "variables"),
             extensions=_json_param(params, "extensions"),
+            document_id=params.get("documentId"),
         )
 
     def to_json_body(self) -> JSONObject:
         """The JSON POST body, with only the parameters that are present."""
         body: JSONObject = {} if self.query is None else {"query": self.query}
+        if self.document_id is not None:
+            body["documentId"] = self.document_id
         if self.operation_name is not None:
             body["operationName"] = self.operation_name
         if self.variables is not None:
@@ -130,8 +153,11 @@ class GraphQLRequest:
         return body
 
     def to_query_params(self) -> dict[str, str]:
-        """GET query parameters (to be urlencoded), with maps as compact JSON text."""
+        """GET query parameters (to be urlencoded), with maps as compact JSON text, in the
+        appendix's canonical order."""
         params = {} if self.query is None else {"query": self.query}
+        if self.document_id is not None:
+            params["documentId"] = self.document_id
         if self.operation_name is not None:
             params["operationName"] = self.operation_name
         if self.variables is not None:
@@ -142,8 +168,8 @@ class GraphQLRequest:
 
 
 #: The writers of `GraphQLRequest`'s slots, for `_with_query`.
-_SET_QUERY, _SET_OPERATION_NAME, _SET_VARIABLES, _SET_EXTENSIONS = slot_setters(
-    GraphQLRequest, "query", "operation_name", "variables", "extensions"
+_SET_QUERY, _SET_OPERATION_NAME, _SET_VARIABLES, _SET_EXTENSIONS, _SET_DOCUMENT_ID = slot_setters(
+    GraphQLRequest, "query", "operation_name", "variables", "extensions", "document_id"
 )
 
 
@@ -153,7 +179,8 @@ def _with_query(
     variables: JSONObject | None,
     extensions: JSONObject | None,
 ) -> GraphQLRequest:
-    """`GraphQLRequest(...)` for parameters already checked and a document present.
+    """`GraphQLRequest(...)` for parameters already checked, a query text present and no
+    `documentId`.
 
     Built slot by slot: one per HTTP request on both sides, and a frozen dataclass' `__init__`
     pays a checked attribute write per field plus `__post_init__`, whose rule a query meets.
@@ -163,6 +190,7 @@ def _with_query(
     _SET_OPERATION_NAME(request, operation_name)
     _SET_VARIABLES(request, variables)
     _SET_EXTENSIONS(request, extensions)
+    _SET_DOCUMENT_ID(request, None)
     return request
 
 

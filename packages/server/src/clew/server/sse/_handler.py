@@ -191,7 +191,10 @@ class GraphQLSSEHandler:
         await self._authenticate(scope, receive)
         request, data = await read_graphql_request(head, receive, engine.limits.max_body_bytes)
         prepared = await engine.prepare_request(
-            request.query, request.operation_name, request.extensions
+            request.query,
+            request.operation_name,
+            request.extensions,
+            document_id=request.document_id,
         )
         if isinstance(prepared, DocumentRefusal) and prepared.status_code != 200:
             body = engine.encode({"errors": prepared.errors})
@@ -312,7 +315,10 @@ class GraphQLSSEHandler:
         reservation.start(operation_id)  # reserved before any await: 409 for a duplicate
         try:
             prepared = await engine.prepare_request(
-                request.query, request.operation_name, request.extensions
+                request.query,
+                request.operation_name,
+                request.extensions,
+                document_id=request.document_id,
             )
             if isinstance(prepared, PreparationFailure | DocumentRefusal):
                 body = engine.encode({"errors": prepared.errors})
