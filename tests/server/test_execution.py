@@ -557,7 +557,7 @@ async def test_prepare_now_answers_what_prepare_request_would_without_waiting() 
     assert engine.prepare_now(None, None, None) is None
     per_request = engine_for(validation_rules=lambda _context, _document, _data: [])
     assert per_request.prepare_now("{ hello }", None, None) is None
-    trusted = engine_for(documents=TrustedDocuments({"0" * 64: "{ hello }"}))
+    trusted = engine_for(documents=TrustedDocuments({"x-app:hello": "{ hello }"}))
     assert trusted.prepare_now("{ hello }", None, None) is None
 
 
