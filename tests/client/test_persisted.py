@@ -17,7 +17,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from clew.client import AIOHTTPBackend, AIOHTTPClient
-from clew.protocol.http import PersistedQueryError, sha256_hash
+from clew.client._persisted import DocumentIds
+from clew.protocol.http import GraphQLRequest, PersistedQueryError, sha256_hash
 
 QUERY = "query Hello { hello }"
 HASH = sha256_hash(QUERY)
@@ -156,3 +157,67 @@ async def test_off_by_default(endpoint: tuple[ApqEndpoint, str]) -> None:
         await client.execute(QUERY)
         assert client.backend.persisted_queries is None
     assert sent(apq) == [("POST", True, False)]
+
+
+# -- documentId -------------------------------------------------------------------------------
+
+
+def test_document_ids_by_hash_name_every_text() -> None:
+    ids = DocumentIds("sha256")
+    request = GraphQLRequest(query=QUERY, variables={"a": 1}, operation_name="Hello")
+    named = ids.named(request)
+    assert named == GraphQLRequest(
+        query=None, document_id=f"sha256:{HASH}", variables={"a": 1}, operation_name="Hello"
+    )
+    assert ids.named(GraphQLRequest(query=None, document_id="x-a:b")) is None
+    with pytest.raises(ValueError, match="'sha256' or a manifest"):
+        DocumentIds("md5")  # type: ignore[arg-type]
+
+
+def test_document_ids_from_a_manifest_name_its_texts_only() -> None:
+    custom = "query Custom { hello }"
+    ids = DocumentIds({f"sha256:{HASH}": QUERY, "x-app:custom": custom, "Relay1": MUTATION})
+    assert ids.id_for(QUERY) == f"sha256:{HASH}"
+    assert ids.id_for(custom) == "x-app:custom"
+    assert ids.id_for(MUTATION) == "Relay1"
+    assert ids.id_for("{ other }") is None
+    assert ids.named(GraphQLRequest(query="{ other }")) is None
+    # A bare hex id is a hash, sent with the prefix the appendix gives it.
+    assert DocumentIds({HASH: QUERY}).id_for(QUERY) == f"sha256:{HASH}"
+
+
+@pytest.mark.parametrize(
+    ("manifest", "message"),
+    [
+        ({f"sha256:{HASH}": MUTATION}, "is not the SHA-256 hash of its document"),
+        ({"md5:0cc175b9c0f1b6a831c399e269772661": QUERY}, "Unsupported document identifier"),
+        ({"a b": QUERY}, "must be a document identifier"),
+    ],
+)
+def test_a_manifest_with_an_id_no_server_could_read_is_refused(
+    manifest: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        DocumentIds(manifest)
+
+
+def test_document_ids_and_apq_are_not_both_on() -> None:
+    with pytest.raises(ValueError, match="choose one"):
+        AIOHTTPBackend("http://127.0.0.1:1/", persisted_queries=True, document_ids="sha256")
+
+
+async def test_document_ids_replace_texts_on_post_and_get(
+    endpoint: tuple[ApqEndpoint, str],
+) -> None:
+    apq, url = endpoint  # an endpoint that records what was sent (it knows no documentId)
+    async with AIOHTTPClient(url, document_ids="sha256") as client:
+        await client.execute(QUERY)
+        await client.execute(MUTATION)
+    async with AIOHTTPClient(url, document_ids="sha256", use_get_for_queries=True) as client:
+        await client.execute(QUERY, {"n": 1})
+    mutation_id = f"sha256:{sha256_hash(MUTATION)}"
+    assert apq.seen == [
+        ("POST", {"documentId": f"sha256:{HASH}"}),
+        ("POST", {"documentId": mutation_id}),
+        ("GET", {"documentId": f"sha256:{HASH}", "variables": {"n": 1}}),
+    ]

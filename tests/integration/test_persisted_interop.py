@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -191,3 +192,51 @@ async def test_clew_client_apq_and_batch(
         assert not batch[1].data_present
         assert batch[2].data == {"add": 3}
         await client.close()
+
+
+# -- documentId: the clew client and a clew server that runs trusted documents only -------------
+
+HI = "query Hi($n: String) { hello(name: $n) }"
+ECHO = "mutation Echo($m: String!) { echo(message: $m) }"
+
+
+@pytest.fixture
+def clew_trusted_server(tmp_path: Path) -> Iterator[RunningServer]:
+    """A clew server running only HI (by hash) and ECHO (by an id of the app's own)."""
+    manifest = tmp_path / "persisted-documents.json"
+    manifest.write_text(json.dumps({f"sha256:{sha256_hash(HI)}": HI, "x-app:echo": ECHO}))
+    port = free_port()
+    command = uvicorn_command("peers.clew_persisted_app:create_trusted_app", port)
+    env = {"CLEW_TEST_MANIFEST": str(manifest)}
+    with running_server("clew (trusted)", command, port=port, env=env) as server:
+        yield server
+
+
+async def test_clew_client_sends_document_ids_to_a_trusted_documents_server(
+    clew_trusted_server: RunningServer,
+) -> None:
+    url = clew_trusted_server.http_url
+    log: list[tuple[str, str]] = []
+    async with recording_session(log) as session:
+        by_hash = AIOHTTPClient(
+            url, session=session, document_ids="sha256", use_get_for_queries=True
+        )
+        assert (await by_hash.execute(HI, {"n": "a"})).data == {"hello": "Hello, a!"}
+        (method, sent), *_ = log
+        assert method == "GET"
+        assert f"documentId=sha256:{sha256_hash(HI)}" in sent
+        assert "query=" not in sent
+        # Every text goes by its hash: one the server does not list is not found there.
+        for text, variables in (("{ hello }", None), (ECHO, {"m": "x"})):
+            unknown = await by_hash.execute(text, variables)
+            assert unknown.errors[0]["extensions"] == {"code": "PERSISTED_QUERY_NOT_FOUND"}
+            assert not unknown.data_present
+        # ECHO's id is the app's own: only a manifest tells it to the client, which sends
+        # the texts the manifest does not list as texts (refused here before any parsing).
+        manifest = {f"sha256:{sha256_hash(HI)}": HI, "x-app:echo": ECHO}
+        by_manifest = AIOHTTPClient(url, session=session, document_ids=manifest)
+        assert (await by_manifest.execute(ECHO, {"m": "x"})).data == {"echo": "x"}
+        assert (await by_manifest.execute(HI, {"n": "b"})).data == {"hello": "Hello, b!"}
+        refused = await by_manifest.execute("{ hello }")
+        assert refused.errors[0]["extensions"] == {"code": "PERSISTED_QUERY_NOT_IN_LIST"}
+        assert [method for method, _ in log[-3:]] == ["POST", "POST", "POST"]

@@ -36,3 +36,14 @@ def create_redis_app() -> GraphQL:
         websocket_handlers=[],
         persisted_queries=store,
     )
+
+
+def create_trusted_app() -> GraphQL:
+    """The app running only the documents of the manifest at ``$CLEW_TEST_MANIFEST``."""
+    from clew.server import TrustedDocuments
+
+    return GraphQL(
+        build_test_schema().schema,
+        websocket_handlers=[],
+        documents=TrustedDocuments.from_manifest(os.environ["CLEW_TEST_MANIFEST"]),
+    )

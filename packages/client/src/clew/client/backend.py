@@ -37,7 +37,7 @@ from ._builder import OperationKind, operation_kind
 from ._encoding import encode_json
 from ._incremental import INCREMENTAL_ACCEPT, read_incremental
 from ._messages import GraphQLRequest, GraphQLResponse, GraphQLSubscriptionRequest
-from ._persisted import PersistedQueries
+from ._persisted import DocumentIds, PersistedQueries
 from ._sse import SSETransport
 from ._subscription_call import SubscriptionCall
 from ._tracing import trace_headers, with_trace_context
@@ -149,6 +149,7 @@ class AIOHTTPBackend:
         json_serialize: Callable[[object], str] | None = None,
         persisted_queries: bool = False,
         use_get_for_hashed_queries: bool = False,
+        document_ids: Literal["sha256"] | Mapping[str, str] | None = None,
         subscription_transport: Literal["websocket", "sse"] = "websocket",
         sse_single_connection: bool = False,
         use_sse_for_queries: bool = False,
@@ -158,6 +159,13 @@ class AIOHTTPBackend:
         self._target = _parsed(endpoint)
         #: APQ state for this server (None when off): support and the hashes it knows.
         self.persisted_queries = PersistedQueries() if persisted_queries else None
+        if persisted_queries and document_ids is not None:
+            raise ValueError(
+                "persisted_queries and document_ids are two ways of naming documents: choose one"
+            )
+        #: Queries and mutations over HTTP name their document by `documentId` (the
+        #: persisted-documents appendix) when this gives their text an id; None: texts only.
+        self.document_ids = None if document_ids is None else DocumentIds(document_ids)
         self.use_get_for_hashed_queries = use_get_for_hashed_queries
         self.ws_endpoint = ws_endpoint or self.adapt_to_websocket_endpoint(endpoint)
         self.subscription_protocols = tuple(subscription_protocols or DEFAULT_SUBPROTOCOLS)
@@ -486,6 +494,11 @@ class AIOHTTPBackend:
         # Returns the coroutine that sends: the common case adds no coroutine of its own.
         apq = self.persisted_queries
         if apq is None:
+            ids = self.document_ids
+            if ids is not None:
+                named = ids.named(wire)
+                if named is not None:
+                    payload, wire = _payload_for(payload, named), named
             if self.use_get_for_queries and not mutation and not contains_files(wire.variables):
                 return self._get(wire)
             return self._post(payload, wire)
@@ -607,10 +620,13 @@ def _encoded_by(json_serialize: Callable[[object], str]) -> Callable[[object], b
 
 
 def _payload_for(payload: JSONObject, request: WireRequest) -> JSONObject:
-    """`make_payload`'s payload with `request`'s query (absent for a hash) and extensions."""
+    """`make_payload`'s payload with `request`'s query (absent for a hash or an id), its
+    `documentId` and its extensions."""
     adapted = {key: value for key, value in payload.items() if key not in {"query", "extensions"}}
     if request.query is not None:
         adapted["query"] = request.query
+    if request.document_id is not None:
+        adapted["documentId"] = request.document_id
     if request.extensions is not None:
         adapted["extensions"] = request.extensions
     return adapted

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Final, TypedDict, Unpack, cast, final
+from typing import Final, Literal, TypedDict, Unpack, cast, final
 
 import aiohttp
 from graphql import GraphQLSchema
@@ -48,6 +48,7 @@ class BackendOptions(TypedDict, total=False):
     json_serialize: Callable[[object], str] | None
     persisted_queries: bool
     use_get_for_hashed_queries: bool
+    document_ids: Literal["sha256"] | Mapping[str, str] | None
 
 
 def _check(response: GraphQLResponse) -> GraphQLResponse:

@@ -32,7 +32,10 @@ Persisted documents (Apollo's automatic persisted queries, trusted documents):
     `PersistedQuery.verify` refuses a text that does not match (400 "provided sha does not
     match query"). `PersistedQueryError.NOT_FOUND` / `NOT_SUPPORTED` carry the exact reply
     (`result`, `headers`; status 200) and `PersistedQueryError.in_result` spots them in a
-    response. `document_id_hash` reads ``sha256:<hex>`` trusted-document ids.
+    response. The spec's persisted-documents appendix names a document by
+    `GraphQLRequest.document_id` (``documentId``) instead, held to its syntax by
+    `check_document_id`; `document_id_hash` reads the hash a ``sha256:<hex>`` id names, and
+    `documents_by_id` keys a manifest's documents the way a server looks them up.
     `parse_manifest` reads a trusted-documents manifest (Apollo's or the flat ``{id: text}``
     one); `apollo_manifest` writes Apollo's from `ManifestOperation`s.
 
@@ -70,6 +73,7 @@ from ._persisted import (
     PERSISTED_QUERY_CACHE_CONTROL,
     PersistedQuery,
     PersistedQueryError,
+    check_document_id,
     document_id_hash,
     sha256_hash,
 )
@@ -100,6 +104,7 @@ __all__ = [
     "apollo_manifest",
     "apply_file_map",
     "build_multipart_request",
+    "check_document_id",
     "check_post_content_type",
     "check_request_method",
     "document_id_hash",
