@@ -373,6 +373,13 @@ def test_a_hash_id_beside_its_text_is_checked_and_registers_it() -> None:
         "data": {"count": 8}
     }
     assert client.get("/", params={"documentId": other_id}).json() == {"data": {"count": 8}}
+    # With APQ off there is nothing to register in: the text is checked and runs.
+    off = TestClient(make_app(persisted_queries=False))
+    body = {"query": other, "documentId": other_id}
+    assert off.post("/", json=body).json() == {"data": {"count": 8}}
+    wrong = off.post("/", json={"query": "{ count(n: 9) }", "documentId": other_id})
+    assert wrong.status_code == 400
+    assert off.get("/", params={"documentId": other_id}).json() == unknown_id(other_id)
 
 
 def test_a_custom_id_beside_a_text_names_nothing_more_than_the_text() -> None:

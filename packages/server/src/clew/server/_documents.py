@@ -204,9 +204,9 @@ class PersistedDocuments:
         """The text a request runs, or why it runs nothing; never parses.
 
         `document_id` is a request's `documentId`, already checked by `GraphQLRequest` (which
-        refuses it beside an APQ extension). Beside a query text, an id that is a hash is
-        treated as APQ's hash (verified, then the text may be registered under it); any other
-        id names nothing more than the text does.
+        refuses it beside an APQ extension). Beside a query text, an id that is a hash must be
+        the text's (400 otherwise) and registers it while APQ is on; any other id names nothing
+        more than the text does.
         """
         if document_id is None:
             try:
@@ -216,8 +216,10 @@ class PersistedDocuments:
         elif query is None:
             return await self._by_id(document_id)
         else:
-            digest = document_id_hash(document_id)
-            persisted = None if digest is None else PersistedQuery(sha256_hash=digest)
+            named = _named_text(query, document_id, registering=self.store is not None)
+            if isinstance(named, DocumentRefusal):
+                return named
+            persisted = named
         trusted = self.trusted
         if persisted is None:
             if query is None:  # the transports' request checks refuse this first
@@ -270,6 +272,24 @@ class PersistedDocuments:
         """Store a newly sent APQ text, now that it has parsed and validated."""
         if resolved.register_as is not None and self.store is not None:
             await self.store.set(resolved.register_as, resolved.text)
+
+
+def _named_text(
+    query: str, document_id: str, *, registering: bool
+) -> PersistedQuery | DocumentRefusal | None:
+    """A text sent with an id: the APQ hash to register it under (a hash id, APQ on), None to
+    run it as a plain text, or the refusal of a hash id that is not the text's."""
+    digest = document_id_hash(document_id)
+    if digest is None:
+        return None
+    persisted = PersistedQuery(sha256_hash=digest)
+    if registering:
+        return persisted  # the APQ path verifies it
+    try:
+        persisted.verify(query)
+    except RequestError as error:
+        return DocumentRefusal.from_request_error(error)
+    return None
 
 
 _NOT_FOUND = DocumentRefusal.from_apq(PersistedQueryError.NOT_FOUND)
