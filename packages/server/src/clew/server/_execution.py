@@ -316,7 +316,7 @@ class Engine:
         Every transport calls this, so APQ and trusted documents apply to all of them alike.
         `context` and `data` are for a per-request parser or rules (see `prepare`).
         """
-        if query is not None and document_id is None and not self._names_a_document(extensions):
+        if query is not None and not self._names_a_document(extensions, document_id):
             return self.prepare(query, operation_name, context=context, data=data)
         documents = self.documents
         resolved = await documents.resolve(query, extensions, document_id)
@@ -328,18 +328,29 @@ class Engine:
         return prepared
 
     def prepare_now(
-        self, query: str | None, operation_name: str | None, extensions: JSONObject | None
+        self,
+        query: str | None,
+        operation_name: str | None,
+        extensions: JSONObject | None,
+        *,
+        document_id: str | None = None,
     ) -> PreparedOperation | PreparationFailure | None:
         """What `prepare_request` answers, when it can answer without waiting (the request
         names no persisted document, no trusted list applies, nothing is prepared per
         request); None when it cannot: then await `prepare_request`."""
-        if query is None or self.prepares_per_request or self._names_a_document(extensions):
+        if (
+            query is None
+            or self.prepares_per_request
+            or self._names_a_document(extensions, document_id)
+        ):
             return None
         return self.prepare(query, operation_name)
 
-    def _names_a_document(self, extensions: JSONObject | None) -> bool:
+    def _names_a_document(self, extensions: JSONObject | None, document_id: str | None) -> bool:
         # Whether the text to run must be looked up (`_documents.py`) rather than taken as sent.
-        return extensions is not None or self.documents.trusted is not None
+        return (
+            extensions is not None or document_id is not None or self.documents.trusted is not None
+        )
 
     def cache_clear(self) -> None:
         """Forget every prepared document (for example after changing resolvers in tests)."""

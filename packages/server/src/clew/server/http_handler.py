@@ -325,10 +325,11 @@ class GraphQLHTTPHandler(HTTPSeams):
             await _respond(send, outcome.status, self.engine.encode(outcome.result), *outcome.head)
             return
         engine = self.engine
-        ready = (
-            engine.prepare_now(request.query, request.operation_name, request.extensions)
-            if request.document_id is None
-            else None
+        ready = engine.prepare_now(
+            request.query,
+            request.operation_name,
+            request.extensions,
+            document_id=request.document_id,
         )
         if ready is None:
             prepared = await self._prepare(request, media_type, method)
